@@ -1,0 +1,65 @@
+# Sekvens Hjelp. `make run` serves the portal on SQLite with the seed content; `make test` runs the suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SEED := fixtures/hjelp-og-support.md
+# Django 6.1 needs Python 3.12 or newer: the first of these that is new enough makes the virtualenv.
+PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 \
+	$(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) python3
+
+.PHONY: install run test lint format admin messages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Removing $(VENV): it was made with a Python older than 3.12."; rm -rf $(VENV); fi
+	@if [ ! -x $(PY) ]; then \
+		for candidate in $(PYTHON_CANDIDATES); do \
+			if command -v "$$candidate" >/dev/null 2>&1 && \
+				"$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+				python=$$(command -v "$$candidate"); break; fi; \
+		done; \
+		if [ -z "$$python" ]; then \
+			echo "error: Python 3.12 or newer is needed (Django 6.1), and none was found."; \
+			echo "Tried: $(PYTHON_CANDIDATES)"; \
+			echo "Install one (e.g. 'pyenv install 3.13') or name it: make PYTHON=/path/to/python3.13 ..."; \
+			exit 1; fi; \
+		echo "Making $(VENV) with $$python ($$($$python --version))"; \
+		"$$python" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_help_page $(SEED) --if-empty
+	@echo
+	@echo "  Help page:  http://127.0.0.1:$(PORT)/"
+	@echo "  Admin:      http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Admin login: run 'make admin' (or '$(PY) manage.py createsuperuser') in another terminal."
+	@echo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+
+admin: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createsuperuser
+
+messages: install
+	$(PY) manage.py makemessages --locale nb --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages --locale nb --domain djangojs --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,159 @@
+from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
+from django.contrib import admin, messages
+from django.db.models import F
+from django.http import HttpResponse
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from markdownx.models import MarkdownxField
+from markdownx.views import ImageUploadView, MarkdownifyView
+from markdownx.widgets import AdminMarkdownxWidget
+
+from faq.forms import AnswerImageForm
+from faq.models import (
+    FaqBlock,
+    FaqEntry,
+    FaqImage,
+    FormField,
+    HelpFormBlock,
+    HelpPage,
+    help_pages_changed,
+)
+
+MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+
+class AnswerImageUploadView(ImageUploadView):
+    form_class = AnswerImageForm
+
+
+@admin.register(HelpPage)
+class HelpPageAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "is_hidden", "updated_at"]
+    list_filter = ["is_hidden"]
+    fields = ["title", "introduction", "is_hidden", "slug", "template_key", "body"]
+    readonly_fields = ["slug", "template_key"]
+
+
+@admin.register(FaqBlock)
+class FaqBlockAdmin(admin.ModelAdmin):
+    list_display = ["title", "page", "position"]
+    fields = ["page", "title", "introduction", "position"]
+    formfield_overrides = MARKDOWN_EDITOR
+
+
+class FormFieldInline(SortableTabularInline):
+    model = FormField
+    fields = ["label", "placeholder", "kind"]
+    extra = 0
+
+
+@admin.register(HelpFormBlock)
+class HelpFormBlockAdmin(SortableAdminBase, admin.ModelAdmin):
+    list_display = ["title", "page", "button_text", "success_path"]
+    fields = [
+        "page",
+        "title",
+        "introduction",
+        "button_text",
+        "success_path",
+        "is_full_width",
+        "position",
+    ]
+    formfield_overrides = MARKDOWN_EDITOR
+    inlines = [FormFieldInline]
+
+
+@admin.register(FaqEntry)
+class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "question",
+        "is_published",
+        "helpful_count",
+        "not_helpful_count",
+        "helpful_share",
+        "updated_at",
+    ]
+    list_display_links = ["question"]
+    list_editable = ["is_published"]
+    list_filter = ["is_published", "block"]
+    list_select_related = ["block"]
+    search_fields = ["question", "answer"]
+    fields = ["block", "question", "answer", "is_published", "anchor", "feedback"]
+    readonly_fields = ["feedback"]
+    formfield_overrides = MARKDOWN_EDITOR
+    actions = ["publish", "hide"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "markdownx/markdownify/",
+                view(self._markdownx(MarkdownifyView.as_view())),
+                name="faq_markdownify",
+            ),
+            path(
+                "markdownx/upload/",
+                view(self._markdownx(AnswerImageUploadView.as_view())),
+                name="faq_image_upload",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _markdownx(self, view):
+        def checked(request, *args, **kwargs):
+            if not self.has_change_permission(request) and not self.has_add_permission(request):
+                return HttpResponse(status=403)
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    def update_order(self, request):
+        response = super().update_order(request)
+        if response.status_code == 200:
+            # Drag and drop saves positions in bulk, which sends no signal.
+            help_pages_changed()
+        return response
+
+    @admin.display(
+        description=_("helpful share"),
+        ordering=F("helpful_count") * 1.0 / (F("helpful_count") + F("not_helpful_count")),
+    )
+    def helpful_share(self, entry):
+        votes = entry.helpful_count + entry.not_helpful_count
+        return f"{100 * entry.helpful_count // votes} %" if votes else "–"
+
+    @admin.display(description=_("feedback"))
+    def feedback(self, entry):
+        return format_html(
+            "{} {} · {} {}",
+            entry.helpful_count,
+            _("found it helpful"),
+            entry.not_helpful_count,
+            _("did not"),
+        )
+
+    @admin.action(description=_("Publish selected entries"), permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_published(request, queryset, True)
+
+    @admin.action(description=_("Hide selected entries"), permissions=["change"])
+    def hide(self, request, queryset):
+        self._set_published(request, queryset, False)
+
+    def _set_published(self, request, queryset, is_published):
+        count = queryset.update(is_published=is_published)
+        help_pages_changed()
+        message = (
+            ngettext("%(count)d entry published.", "%(count)d entries published.", count)
+            if is_published
+            else ngettext("%(count)d entry hidden.", "%(count)d entries hidden.", count)
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(FaqImage)
+class FaqImageAdmin(admin.ModelAdmin):
+    list_display = ["path", "image", "created_at"]
+    search_fields = ["path"]

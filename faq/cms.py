@@ -1,0 +1,429 @@
+"""Read and write the CMS page file (YAML front matter): import and export side by side.
+
+The mapping between CMS keys and our fields is written once, in the tables below, and both
+directions use it, so that a page survives import -> export -> import.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from django.core.files.base import ContentFile
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
+from faq.rendering import markdown_render
+
+
+class CmsFileError(Exception):
+    """The CMS file cannot be imported; the message names the file, the key and the line."""
+
+
+@dataclass(frozen=True)
+class Key:
+    cms: str
+    field: str
+    type: type
+    required: bool = False
+
+
+# Each table lists the CMS keys in the order the CMS writes them; export keeps that order.
+PAGE_KEYS = [
+    Key("templateKey", "template_key", str, required=True),
+    Key("title", "title", str, required=True),
+    Key("introduction", "introduction", str),
+    Key("hide", "is_hidden", bool),
+]
+FAQ_BLOCK_KEYS = [
+    Key("title", "title", str, required=True),
+    Key("introduction", "introduction", str),
+]
+FORM_BLOCK_KEYS = [
+    Key("action", "button_text", str),
+    Key("full", "is_full_width", bool),
+    Key("title", "title", str, required=True),
+    Key("introduction", "introduction", str),
+    Key("success", "success_path", str),
+]
+FAQ_ITEM_KEYS = [
+    Key("description", "answer", str),
+    Key("title", "question", str, required=True),
+]
+FORM_ITEM_KEYS = [
+    Key("description", "placeholder", str),
+    Key("title", "label", str, required=True),
+]
+# Keys with no field of the same meaning: an entry's "hide" is the opposite of is_published, a
+# field's "textarea" is one of its kinds. Both are written only when true.
+FAQ_ITEM_HIDE = "hide"
+FORM_ITEM_TEXTAREA = "textarea"
+BLOCK_KINDS = {Block.Kind.FAQ: FAQ_BLOCK_KEYS, Block.Kind.HELP_FORM: FORM_BLOCK_KEYS}
+IMAGE_REFERENCE = re.compile(r"!\[[^\]]*\]\((/images/[^)\s]+)")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.S | re.M)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    hidden: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self):
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return f"{text}, {self.hidden} hidden" if self.hidden else text
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class _Item:
+    values: dict[str, Any]
+    extra: dict[str, Any]
+
+
+@dataclass
+class _Block:
+    kind: str
+    values: dict[str, Any]
+    items: list[_Item]
+
+
+@dataclass
+class _Page:
+    values: dict[str, Any]
+    blocks: list[_Block]
+    images: dict[str, bytes]
+
+
+def help_page_import(
+    *, path: Path, slug: str | None = None, images_dir: Path | None = None
+) -> ImportResult:
+    """Make the page stored under `slug` (default: the file's stem) match the CMS file.
+
+    Entries are matched by question within their block. An entry the file no longer has is
+    hidden, not deleted, so its answer and votes are kept; blocks and form fields follow the file.
+    """
+    path = Path(path)
+    result = ImportResult()
+    page = _parse(path, images_dir or path.parent / "images", result.warnings)
+    with transaction.atomic():
+        _store(page, slug or path.stem, result)
+    return result
+
+
+def help_page_export(*, slug: str) -> str:
+    page = HelpPage.objects.prefetch_related("blocks__entries", "blocks__fields").get(slug=slug)
+    data = _values_out(page, PAGE_KEYS)
+    data["blocks"] = [_block_out(block) for block in page.blocks.all()]
+    front_matter = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return f"---\n{front_matter}---\n{page.body}"
+
+
+def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CmsFileError(f"{path}: cannot read the file: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise CmsFileError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise CmsFileError(
+            f"{path}: no front matter: the file must start with a '---' line "
+            "and the YAML must end with another"
+        )
+    source, body = match.groups()
+    try:
+        data = yaml.safe_load(source)
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 2}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise CmsFileError(f"{path}{where}: not valid YAML: {problem}") from error
+    checker = _Checker(path, root)
+    checker.mapping(data, ())
+    page_values = checker.values(data, (), PAGE_KEYS, HelpPage, extra=("blocks",))
+    blocks = checker.require(data, (), "blocks", list)
+    parsed = _Page(
+        values={**page_values, "body": body},
+        blocks=[checker.block(block, ("blocks", index)) for index, block in enumerate(blocks)],
+        images={},
+    )
+    _collect_images(parsed, images_dir, warnings)
+    return parsed
+
+
+class _Checker:
+    """Checks the parsed front matter against the key tables and names the line of a fault."""
+
+    def __init__(self, path: Path, root: yaml.Node | None):
+        self.path, self.root = path, root
+
+    def fail(self, keys: tuple, message: str) -> CmsFileError:
+        name = ".".join(str(key) for key in keys) or "front matter"
+        line = _line_of(self.root, keys)
+        where = f", line {line}" if line else ""
+        return CmsFileError(f"{self.path}{where}: {name}: {message}")
+
+    def mapping(self, value: Any, keys: tuple) -> None:
+        if not isinstance(value, dict):
+            raise self.fail(keys, f"must be a mapping of keys, not {_type_name(value)}")
+
+    def require(self, data: dict, keys: tuple, key: str, kind: type) -> Any:
+        if key not in data:
+            raise self.fail(keys, f"the key '{key}' is missing")
+        value = data[key]
+        if not isinstance(value, kind):
+            raise self.fail((*keys, key), f"must be {_type_name(kind())}, not {_type_name(value)}")
+        return value
+
+    def values(
+        self, data: dict, keys: tuple, table: list[Key], model: type, extra: tuple = ()
+    ) -> dict:
+        known = {key.cms for key in table} | set(extra)
+        for key in data:
+            if key not in known:
+                raise self.fail((*keys, key), f"unknown key (expected one of {sorted(known)})")
+        values = {}
+        for key in table:
+            if key.required or key.cms in data:
+                value = self.require(data, keys, key.cms, key.type)
+                limit = getattr(model._meta.get_field(key.field), "max_length", None)
+                if limit and len(value) > limit:
+                    raise self.fail(
+                        (*keys, key.cms), f"is {len(value)} characters long; at most {limit} fit"
+                    )
+                values[key.field] = value
+        return values
+
+    def block(self, data: Any, keys: tuple) -> _Block:
+        self.mapping(data, keys)
+        kind = self.require(data, keys, "type", str)
+        if kind not in BLOCK_KINDS:
+            raise self.fail(
+                (*keys, "type"),
+                f"unknown block type '{kind}' (expected one of {sorted(BLOCK_KINDS)})",
+            )
+        values = self.values(data, keys, BLOCK_KINDS[kind], Block, extra=("type", "items"))
+        items = self.require(data, keys, "items", list)
+        return _Block(
+            kind,
+            values,
+            [self.item(kind, item, (*keys, "items", index)) for index, item in enumerate(items)],
+        )
+
+    def item(self, kind: str, data: Any, keys: tuple) -> _Item:
+        self.mapping(data, keys)
+        flag = FAQ_ITEM_HIDE if kind == Block.Kind.FAQ else FORM_ITEM_TEXTAREA
+        table, model = (
+            (FAQ_ITEM_KEYS, FaqEntry) if kind == Block.Kind.FAQ else (FORM_ITEM_KEYS, FormField)
+        )
+        values = self.values(data, keys, table, model, extra=(flag,))
+        extra = {flag: self.require(data, keys, flag, bool)} if flag in data else {}
+        return _Item(values, extra)
+
+
+def _line_of(root: yaml.Node | None, keys: tuple) -> int | None:
+    """The file's line of the deepest node on the path (the front matter starts on line 2)."""
+    node = root
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            value = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            value = node.value[key] if key < len(node.value) else None
+        else:
+            value = None
+        if value is None:
+            break
+        node = value
+    return node.start_mark.line + 2 if node is not None else None
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "text",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
+
+
+def _collect_images(page: _Page, images_dir: Path, warnings: list[str]) -> None:
+    texts = [page.values.get("introduction", ""), page.values.get("body", "")]
+    for block in page.blocks:
+        texts.append(block.values.get("introduction", ""))
+        texts.extend(item.values.get("answer", "") for item in block.items)
+    for reference in sorted({ref for text in texts for ref in IMAGE_REFERENCE.findall(text)}):
+        name = PurePosixPath(reference.removeprefix(FaqImage.CMS_PREFIX))
+        source = images_dir.joinpath(*name.parts)
+        if ".." in name.parts or not source.is_file():
+            warnings.append(
+                f"image {reference} not found in {images_dir}; the page shows its alt text instead"
+            )
+            continue
+        content = source.read_bytes()
+        try:
+            with Image.open(source) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            warnings.append(
+                f"image {reference} in {images_dir} is not a valid image ({error}); "
+                "the page leaves it out (showing its alt text, if any)"
+            )
+            continue
+        page.images[reference] = content
+
+
+def _store(parsed: _Page, slug: str, result: ImportResult) -> None:
+    for reference, content in parsed.images.items():
+        _store_image(reference, content)
+    page, outcome = _upsert(
+        HelpPage.objects.filter(slug=slug).first(), lambda: HelpPage(slug=slug), parsed.values
+    )
+    result.count(outcome)
+    existing = {kind: list(page.blocks.filter(kind=kind)) for kind in BLOCK_KINDS}
+    kept_blocks = []
+    position = 0
+    for block_position, parsed_block in enumerate(parsed.blocks):
+        candidates = existing[parsed_block.kind]
+        block, outcome = _upsert(
+            candidates.pop(0) if candidates else None,
+            lambda kind=parsed_block.kind: Block(page=page, kind=kind),
+            {**parsed_block.values, "position": block_position},
+        )
+        result.count(outcome)
+        kept_blocks.append(block.pk)
+        if parsed_block.kind == Block.Kind.FAQ:
+            position = _store_entries(block, parsed_block.items, position, result)
+        else:
+            _store_fields(block, parsed_block.items, result)
+    page.blocks.exclude(pk__in=kept_blocks).delete()
+
+
+def _store_entries(block: Block, items: list[_Item], position: int, result: ImportResult) -> int:
+    existing = list(block.entries.order_by("position"))
+    for item in items:
+        match = next((e for e in existing if e.question == item.values["question"]), None)
+        if match:
+            existing.remove(match)
+        values = {
+            "answer": "",
+            **item.values,
+            "position": position,
+            "is_published": not item.extra.get(FAQ_ITEM_HIDE, False),
+        }
+        entry, outcome = _upsert(match, lambda: FaqEntry(block=block), values)
+        if outcome == "unchanged" and entry.answer_html != markdown_render(entry.answer):
+            entry.save()
+            outcome = "updated"
+        result.count(outcome)
+        position += 1
+    for entry in existing:
+        if entry.is_published:
+            result.hidden += 1
+        entry.is_published, entry.position = False, position
+        entry.save(update_fields=["is_published", "position"])
+        position += 1
+    return position
+
+
+def _store_fields(block: Block, items: list[_Item], result: ImportResult) -> None:
+    existing = list(block.fields.order_by("position"))
+    for position, item in enumerate(items):
+        values = {"placeholder": "", **item.values, "position": position, "kind": _field_kind(item)}
+        _, outcome = _upsert(
+            existing[position] if position < len(existing) else None,
+            lambda: FormField(block=block),
+            values,
+        )
+        result.count(outcome)
+    for extra in existing[len(items) :]:
+        extra.delete()
+
+
+def _field_kind(item: _Item) -> str:
+    # The CMS marks only the message field; an address-like placeholder makes an email field.
+    if item.extra.get(FORM_ITEM_TEXTAREA):
+        return FormField.Kind.TEXTAREA
+    if "@" in item.values.get("placeholder", ""):
+        return FormField.Kind.EMAIL
+    return FormField.Kind.TEXT
+
+
+def _upsert(obj, make, values: dict) -> tuple[Any, str]:
+    if obj is None:
+        obj = make()
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        return obj, "created"
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return obj, "unchanged"
+    for name in changed:
+        setattr(obj, name, values[name])
+    obj.save()
+    return obj, "updated"
+
+
+def _store_image(reference: str, content: bytes) -> None:
+    image = FaqImage.objects.filter(path=reference).first()
+    if image and image.image and _digest_of(image) == hashlib.sha256(content).hexdigest():
+        return
+    image = image or FaqImage(path=reference)
+    image.image.save(PurePosixPath(reference).name, ContentFile(content), save=False)
+    image.save()
+
+
+def _digest_of(image: FaqImage) -> str | None:
+    try:
+        with image.image.open("rb") as stored:
+            return hashlib.sha256(stored.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _values_out(obj, table: list[Key]) -> dict:
+    return {key.cms: getattr(obj, key.field) for key in table}
+
+
+def _block_out(block: Block) -> dict:
+    if block.kind == Block.Kind.FAQ:
+        items = [_faq_item_out(entry) for entry in block.entries.all()]
+    else:
+        items = [_form_item_out(form_field) for form_field in block.fields.all()]
+    return {**_values_out(block, BLOCK_KINDS[block.kind]), "items": items, "type": block.kind}
+
+
+def _faq_item_out(entry: FaqEntry) -> dict:
+    item = _values_out(entry, FAQ_ITEM_KEYS)
+    return {**item, FAQ_ITEM_HIDE: True} if not entry.is_published else item
+
+
+def _form_item_out(form_field: FormField) -> dict:
+    item = _values_out(form_field, FORM_ITEM_KEYS)
+    return (
+        {**item, FORM_ITEM_TEXTAREA: True} if form_field.kind == FormField.Kind.TEXTAREA else item
+    )
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Multi-line Markdown reads best as a literal block, as an editor would write it.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)

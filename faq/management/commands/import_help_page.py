@@ -1,0 +1,47 @@
+"""Import a CMS page file (YAML front matter) into the help page, atomically and idempotently."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from faq.cms import CmsFileError, help_page_import
+from faq.models import HelpPage
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CMS page file into the help page. Entries are matched by question: a second run "
+        "of the same file changes nothing. Entries the file no longer has are hidden, not deleted. "
+        "Any fault in the file leaves the database as it was."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "path", type=Path, help="The CMS page file, e.g. fixtures/hjelp-og-support.md"
+        )
+        parser.add_argument(
+            "--slug", help="Store the page under this slug (default: the file's stem)."
+        )
+        parser.add_argument(
+            "--images",
+            type=Path,
+            help="Folder of the images the page references as /images/NAME "
+            "(default: images/ beside the file).",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when a help page is already stored (used by 'make run').",
+        )
+
+    def handle(self, *args, path, slug, images, if_empty, **options):
+        if if_empty and HelpPage.objects.exists():
+            self.stdout.write("A help page is already stored; nothing imported.")
+            return
+        try:
+            result = help_page_import(path=path, slug=slug, images_dir=images)
+        except CmsFileError as error:
+            raise CommandError(str(error)) from error
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
+        self.stdout.write(self.style.SUCCESS(str(result)))

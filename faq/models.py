@@ -1,0 +1,244 @@
+import uuid
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+
+from faq.rendering import html_to_text, markdown_render
+from faq.search import search_normalize
+
+_NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
+def anchor_for(text: str) -> str:
+    return slugify(text.translate(_NORWEGIAN_LETTERS))[:70] or "svar"
+
+
+class HelpPage(models.Model):
+    slug = models.SlugField(_("slug"), unique=True)
+    template_key = models.CharField(_("template key"), max_length=50, default="Page")
+    title = models.CharField(_("title"), max_length=200)
+    introduction = models.TextField(
+        _("introduction"), blank=True, help_text=_("Shown to search engines as the description.")
+    )
+    body = models.TextField(_("body"), blank=True, help_text=_("Text after the front matter."))
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    # Renewed on every change of the page or anything on it; the rendered page is cached under it.
+    content_version = models.CharField(max_length=32, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("help page")
+        verbose_name_plural = _("help pages")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.content_version = uuid.uuid4().hex
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "content_version", "updated_at"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("faq:help_page")
+
+
+class Block(models.Model):
+    class Kind(models.TextChoices):
+        FAQ = "FAQ", _("Questions and answers")
+        HELP_FORM = "HelpForm", _("Contact form")
+
+    page = models.ForeignKey(
+        HelpPage, models.CASCADE, related_name="blocks", verbose_name=_("page")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+    introduction = MarkdownxField(_("introduction"), blank=True)
+    introduction_html = models.TextField(editable=False, blank=True)
+    # The help form's settings; empty on a FAQ block.
+    button_text = models.CharField(_("button text"), max_length=100, blank=True)
+    is_full_width = models.BooleanField(_("full width"), default=False)
+    success_path = models.CharField(
+        _("success path"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the customer lands after sending, for example /suksess."),
+    )
+
+    class Meta:
+        ordering = ["page", "position"]
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.introduction_html = markdown_render(self.introduction)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("faq:help_page")
+
+
+class FaqBlockManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Block.Kind.FAQ)
+
+
+class FaqBlock(Block):
+    objects = FaqBlockManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("FAQ block")
+        verbose_name_plural = _("FAQ blocks")
+
+    def save(self, *args, **kwargs):
+        self.kind = Block.Kind.FAQ
+        super().save(*args, **kwargs)
+
+
+class HelpFormBlockManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Block.Kind.HELP_FORM)
+
+
+class HelpFormBlock(Block):
+    objects = HelpFormBlockManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("contact form")
+        verbose_name_plural = _("contact forms")
+
+    def save(self, *args, **kwargs):
+        self.kind = Block.Kind.HELP_FORM
+        super().save(*args, **kwargs)
+
+
+class FaqEntry(models.Model):
+    block = models.ForeignKey(
+        Block,
+        models.CASCADE,
+        related_name="entries",
+        limit_choices_to={"kind": Block.Kind.FAQ},
+        verbose_name=_("block"),
+    )
+    question = models.CharField(_("question"), max_length=300)
+    answer = MarkdownxField(_("answer"), blank=True)
+    answer_html = models.TextField(editable=False, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
+    anchor = models.SlugField(
+        _("anchor"),
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text=_("The answer's address on the page (/#anchor). Keep it once it is shared."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
+    is_published = models.BooleanField(_("published"), default=True)
+    helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
+    not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
+
+    def __str__(self):
+        return self.question
+
+    def save(self, *args, **kwargs):
+        self.answer_html = markdown_render(self.answer)
+        self.search_text = search_normalize(f"{self.question} {html_to_text(self.answer_html)}")
+        if not self.anchor:
+            self.anchor = self._free_anchor()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{reverse('faq:help_page')}#{self.anchor}"
+
+    def _free_anchor(self) -> str:
+        base = anchor_for(self.question)
+        taken = set(
+            FaqEntry.objects.filter(anchor__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("anchor", flat=True)
+        )
+        anchor, number = base, 2
+        while anchor in taken:
+            anchor, number = f"{base}-{number}", number + 1
+        return anchor
+
+
+class FormField(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        EMAIL = "email", _("Email address")
+        TEXTAREA = "textarea", _("Message (several lines)")
+
+    block = models.ForeignKey(
+        Block,
+        models.CASCADE,
+        related_name="fields",
+        limit_choices_to={"kind": Block.Kind.HELP_FORM},
+        verbose_name=_("form"),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    label = models.CharField(_("label"), max_length=200)
+    placeholder = models.CharField(_("placeholder"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.TEXT)
+
+    class Meta:
+        ordering = ["block", "position"]
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+
+    def __str__(self):
+        return self.label
+
+
+class FaqImage(models.Model):
+    """An image the CMS file references as /images/NAME, held in media storage."""
+
+    CMS_PREFIX = "/images/"
+
+    path = models.CharField(_("path in the CMS file"), max_length=255, unique=True)
+    image = models.ImageField(_("image"), upload_to="faq/images/")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self):
+        return self.path
+
+
+def help_pages_changed(**page_lookup) -> None:
+    """Renew the content version of the pages that match, so the next request renders afresh."""
+    HelpPage.objects.filter(**page_lookup).update(content_version=uuid.uuid4().hex)
+
+
+@receiver([post_save, post_delete], sender=Block)
+@receiver([post_save, post_delete], sender=FaqBlock)
+@receiver([post_save, post_delete], sender=HelpFormBlock)
+def _block_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        help_pages_changed(pk=instance.page_id)
+
+
+@receiver([post_save, post_delete], sender=FaqEntry)
+@receiver([post_save, post_delete], sender=FormField)
+def _item_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        help_pages_changed(blocks=instance.block_id)

@@ -1,0 +1,78 @@
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from faq.selectors import help_page_view
+from faq.services import faq_entry_vote
+
+QUERY_MAX_LENGTH = 200
+VOTE_COOKIE = "faq_feedback"
+VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
+VOTES_KEPT = 100
+VOTE_VALUES = {"ja": True, "nei": False}
+
+
+@require_GET
+def help_page(request):
+    page_view = help_page_view(settings.HELP_PAGE_SLUG)
+    # Only a visitor with a session can be staff; everyone else costs no query here.
+    preview = request.user.is_staff
+    if page_view is None or (page_view.page.is_hidden and not preview):
+        raise Http404(_("The help page is not published."))
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    context = {
+        "page": page_view.page,
+        "blocks": page_view.blocks_shown(preview=preview, query=query),
+        "json_ld": page_view.json_ld,
+        "query": query,
+        "preview": preview,
+    }
+    return render(request, "faq/help_page.html", context)
+
+
+# A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached
+# for every visitor alike, so they carry no per-visitor CSRF token.
+@csrf_exempt
+@require_POST
+def entry_feedback(request, entry_id):
+    is_helpful = VOTE_VALUES.get(request.POST.get("svar", ""))
+    if is_helpful is None:
+        return HttpResponseBadRequest(_("Answer “ja” or “nei”."), content_type="text/plain")
+    votes = _votes_read(request)
+    anchor = faq_entry_vote(entry_id=entry_id, is_helpful=is_helpful, previous=votes.get(entry_id))
+    if anchor is None:
+        raise Http404(_("No such answer."))
+    votes.pop(entry_id, None)
+    votes[entry_id] = is_helpful
+    message = _("Thank you for your feedback!")
+    if "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"message": message})
+    else:
+        back = f"{reverse('faq:help_page')}#{anchor}"
+        response = render(request, "faq/feedback_thanks.html", {"message": message, "back": back})
+    response.set_signed_cookie(
+        VOTE_COOKIE,
+        _votes_write(votes),
+        salt=VOTE_COOKIE,
+        max_age=VOTE_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _votes_read(request) -> dict[int, bool]:
+    raw = request.get_signed_cookie(VOTE_COOKIE, default="", salt=VOTE_COOKIE)
+    return {int(pk): value == "1" for pk, value in re.findall(r"(\d{1,18})-([01])", raw)}
+
+
+def _votes_write(votes: dict[int, bool]) -> str:
+    kept = list(votes.items())[-VOTES_KEPT:]
+    return ".".join(f"{pk}-{int(value)}" for pk, value in kept)

@@ -1,0 +1,68 @@
+// Progressive enhancement of the help page: everything here also works without JavaScript.
+(function () {
+  "use strict";
+
+  // Mirrors faq/search.py: lower case, accents dropped, but å, æ and ø kept.
+  function normalize(text) {
+    return text.toLocaleLowerCase("nb").normalize("NFD")
+      .replace(/[\u0300-\u0309\u030b-\u036f]/g, "").normalize("NFC")
+      .replace(/\s+/g, " ").trim();
+  }
+
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var entry = id && document.getElementById(id);
+    if (entry && entry.tagName === "DETAILS") {
+      entry.open = true;
+      entry.scrollIntoView();
+      entry.querySelector("summary").focus({ preventScroll: true });
+    }
+  }
+
+  function setUpSearch(block) {
+    var input = block.querySelector("[data-faq-search]");
+    var status = block.querySelector("[data-faq-status]");
+    var empty = block.querySelector("[data-faq-empty]");
+    var entries = Array.prototype.slice.call(block.querySelectorAll("[data-faq-list] > details"));
+    var timer;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var terms = normalize(input.value).split(" ").filter(Boolean);
+        var shown = 0;
+        entries.forEach(function (entry) {
+          var text = entry.getAttribute("data-search");
+          var match = terms.every(function (term) { return text.indexOf(term) !== -1; });
+          entry.hidden = !match;
+          if (match) { shown += 1; }
+        });
+        empty.hidden = shown !== 0;
+        status.textContent = terms.length ? status.dataset[shown === 1 ? "one" : "many"]
+          .replace("%s", shown) : "";
+      }, 120);
+    });
+  }
+
+  function setUpFeedback(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = event.submitter;
+      var body = new URLSearchParams({ svar: button ? button.value : "ja" });
+      var status = form.querySelector("[data-faq-feedback-status]");
+      fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(); })
+        .then(function (data) {
+          form.querySelectorAll("button").forEach(function (b) {
+            b.setAttribute("aria-pressed", b === button ? "true" : "false");
+          });
+          status.textContent = data.message;
+        })
+        .catch(function () { status.textContent = status.dataset.error; });
+    });
+  }
+
+  document.querySelectorAll("[data-faq-block]").forEach(setUpSearch);
+  document.querySelectorAll("[data-faq-feedback]").forEach(setUpFeedback);
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+})();
