@@ -1,0 +1,201 @@
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from faq.models import FaqEntry
+
+HELP_URL = reverse("faq:help_page")
+CHANGELIST = reverse("admin:faq_faqentry_changelist")
+UPLOAD = reverse("admin:faq_image_upload")
+PREVIEW = reverse("admin:faq_markdownify")
+
+
+@pytest.fixture
+def editor(django_user_model):
+    user = django_user_model.objects.create_user("redaktor", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Redaktør"))
+    return user
+
+
+@pytest.fixture
+def editor_client(editor):
+    editor_client = Client()
+    editor_client.force_login(editor)
+    return editor_client
+
+
+def png_upload(name="bilde.png", size=(8, 6), content_type="image/png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+def test_editor_group_holds_exactly_the_faq_permissions(db):
+    group = Group.objects.get(name="Redaktør")
+
+    assert set(group.permissions.all()) == set(
+        Permission.objects.filter(content_type__app_label="faq")
+    )
+    assert group.permissions.filter(codename="change_faqentry").exists()
+    assert group.permissions.filter(codename="change_faqblock").exists()
+
+
+def test_editor_can_work_the_faq_but_not_users(editor_client, seed):
+    entry = FaqEntry.objects.first()
+
+    changelist = editor_client.get(CHANGELIST)
+    change = editor_client.get(reverse("admin:faq_faqentry_change", args=[entry.pk]))
+    users = editor_client.get(reverse("admin:auth_user_changelist"))
+
+    assert changelist.status_code == change.status_code == 200
+    assert users.status_code == 403
+
+
+def test_answer_is_edited_in_the_markdown_editor_with_preview(editor_client, seed):
+    entry = FaqEntry.objects.first()
+
+    response = editor_client.get(reverse("admin:faq_faqentry_change", args=[entry.pk]))
+
+    assert 'class="markdownx"' in response.text
+    assert "markdownx-preview" in response.text
+    assert "markdownx/js/markdownx" in response.text
+
+
+def test_changelist_shows_feedback_and_a_view_on_site_link(editor_client, seed):
+    FaqEntry.objects.filter(question="Hvor er varene mine?").update(
+        helpful_count=3, not_helpful_count=1
+    )
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    changelist = editor_client.get(CHANGELIST)
+    change = editor_client.get(reverse("admin:faq_faqentry_change", args=[entry.pk]))
+
+    assert "75 %" in changelist.text
+    assert "3 syntes det var nyttig · 1 syntes ikke det" in change.text
+    content_type = ContentType.objects.get_for_model(FaqEntry)
+    assert reverse("admin:view_on_site", args=[content_type.pk, entry.pk]) in change.text
+
+
+def test_changelist_search_finds_answers(editor_client, seed):
+    response = editor_client.get(CHANGELIST, {"q": "databehandleravtale"})
+
+    assert "Hvordan ivaretar Sekvens mitt personvern?" in response.text
+    assert "Hvor er varene mine?" not in response.text
+
+
+@pytest.mark.parametrize("entries", [10, 100])
+def test_changelist_query_count_does_not_grow_with_entries(
+    editor_client, make_entry, django_assert_num_queries, entries
+):
+    for _ in range(entries):
+        make_entry()
+
+    with django_assert_num_queries(11):
+        response = editor_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+
+
+def test_reorder_through_the_admin_shows_on_the_public_page(editor_client, client, seed):
+    first, second = FaqEntry.objects.order_by("position")[:2]
+    client.get(HELP_URL)
+
+    response = editor_client.post(
+        reverse("admin:faq_faqentry_sortable_update"),
+        json.dumps({"updatedItems": [[first.pk, second.position], [second.pk, first.position]]}),
+        content_type="application/json",
+    )
+
+    page = client.get(HELP_URL).text
+    assert response.status_code == 200
+    assert page.index(second.question) < page.index(first.question)
+
+
+def test_hide_action_takes_entries_off_the_public_page(editor_client, client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    client.get(HELP_URL)
+
+    editor_client.post(CHANGELIST, {"action": "hide", "_selected_action": [entry.pk]})
+
+    assert "Hvor er varene mine?" not in client.get(HELP_URL).text
+    entry.refresh_from_db()
+    assert not entry.is_published
+
+
+def test_publish_action_brings_entries_back(editor_client, client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(is_published=False)
+
+    editor_client.post(CHANGELIST, {"action": "publish", "_selected_action": [entry.pk]})
+
+    assert "Hvor er varene mine?" in client.get(HELP_URL).text
+
+
+def test_editor_uploads_an_image_into_an_answer(editor_client, settings):
+    response = editor_client.post(
+        UPLOAD, {"image": png_upload()}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    code = response.json()["image_code"]
+    assert response.status_code == 200
+    assert code.startswith("![](/media/faq/uploads/") and code.endswith(".png)")
+    name = code[len("![](/media/") : -1]
+    with Image.open(settings.MEDIA_ROOT / name) as stored:
+        assert stored.format == "PNG"
+
+
+def test_file_that_is_not_an_image_is_refused(editor_client, settings):
+    fake = SimpleUploadedFile("bilde.png", b"<svg onload=alert(1)>", content_type="image/png")
+
+    response = editor_client.post(
+        UPLOAD, {"image": fake}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 400
+    assert "image" in response.json()
+    assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()
+
+
+def test_image_over_the_size_limit_is_refused(editor_client, settings):
+    settings.MARKDOWNX_UPLOAD_MAX_SIZE = 100
+    import markdownx.forms
+
+    markdownx.forms.MARKDOWNX_UPLOAD_MAX_SIZE = 100
+    try:
+        response = editor_client.post(
+            UPLOAD,
+            {"image": png_upload(size=(400, 400))},
+            headers={"x-requested-with": "XMLHttpRequest"},
+        )
+    finally:
+        markdownx.forms.MARKDOWNX_UPLOAD_MAX_SIZE = settings.FAQ_IMAGE_MAX_BYTES
+
+    assert response.status_code == 400
+
+
+def test_upload_needs_a_staff_login(client, db):
+    response = client.post(UPLOAD, {"image": png_upload()})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_upload_needs_faq_permission(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("ansatt", is_staff=True))
+
+    response = client.post(UPLOAD, {"image": png_upload()})
+
+    assert response.status_code == 403
+
+
+def test_preview_renders_through_the_same_sanitiser(editor_client):
+    response = editor_client.post(PREVIEW, {"content": "**fet** <script>alert(1)</script>"})
+
+    assert response.text == "<p><strong>fet</strong> &lt;script&gt;alert(1)&lt;/script&gt;</p>"

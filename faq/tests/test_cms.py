@@ -1,0 +1,334 @@
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from PIL import Image
+
+from conftest import SEED_PATH
+from faq.cms import CmsFileError, help_page_export, help_page_import
+from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
+
+
+def front_matter(path: Path) -> dict:
+    return yaml.safe_load(
+        path.read_text(encoding="utf-8").split("\n---\n")[0].removeprefix("---\n")
+    )
+
+
+def database_snapshot() -> list:
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (HelpPage, Block, FaqEntry, FormField, FaqImage)
+    ]
+
+
+def write(tmp_path, text: str, name="side.md") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def seed_with(tmp_path, old: str, new: str) -> Path:
+    text = SEED_PATH.read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, text.replace(old, new, 1), name=SEED_PATH.name)
+
+
+def test_seed_import_stores_its_eleven_entries_in_order_with_every_key(seed):
+    data = front_matter(SEED_PATH)
+    faq_block, form_block = data["blocks"]
+
+    entries = list(FaqEntry.objects.order_by("position"))
+    fields = list(FormField.objects.order_by("position"))
+
+    assert len(entries) == 11
+    assert [(e.question, e.answer) for e in entries] == [
+        (item["title"], item["description"]) for item in faq_block["items"]
+    ]
+    assert all(e.is_published for e in entries)
+    assert (seed.template_key, seed.title, seed.introduction, seed.is_hidden) == (
+        "Page",
+        data["title"],
+        data["introduction"],
+        False,
+    )
+    faq = Block.objects.get(kind=Block.Kind.FAQ)
+    assert (faq.title, faq.introduction) == (faq_block["title"], faq_block["introduction"])
+    form = Block.objects.get(kind=Block.Kind.HELP_FORM)
+    assert (
+        form.title,
+        form.introduction,
+        form.button_text,
+        form.is_full_width,
+        form.success_path,
+    ) == (
+        "Står du fast?",
+        "Send oss melding, så kan vi hjelpe deg.",
+        "Send melding",
+        True,
+        "/suksess",
+    )
+    assert [(f.label, f.placeholder, f.kind) for f in fields] == [
+        ("Navn", "Maria Holte", FormField.Kind.TEXT),
+        ("E-post", "post@din-epost.no", FormField.Kind.EMAIL),
+        ("Hva trenger du help til?", "Fortel oss hva problem er. ", FormField.Kind.TEXTAREA),
+    ]
+
+
+def test_second_import_of_the_same_file_changes_nothing(seed):
+    before = database_snapshot()
+
+    result = help_page_import(path=SEED_PATH)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 17)
+    assert str(result) == "0 created, 0 updated, 17 unchanged"
+    assert database_snapshot() == before
+
+
+def test_first_import_counts_every_stored_item_as_created(db):
+    result = help_page_import(path=SEED_PATH)
+
+    assert (result.created, result.updated, result.unchanged) == (17, 0, 0)
+
+
+def test_export_of_the_imported_seed_equals_its_front_matter(seed, tmp_path):
+    exported = write(tmp_path, help_page_export(slug=seed.slug))
+
+    assert front_matter(exported) == front_matter(SEED_PATH)
+
+
+def test_export_keeps_the_text_after_the_front_matter(db, tmp_path):
+    source = write(tmp_path, "---\ntemplateKey: Page\ntitle: T\nblocks: []\n---\n\nTekst under.\n")
+    help_page_import(path=source)
+
+    assert help_page_export(slug="side").endswith("---\n\nTekst under.\n")
+
+
+def test_admin_edits_survive_export_and_reimport(seed, tmp_path):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry.answer = "Se **sporingslenken** i e-posten."
+    entry.is_published = False
+    entry.save()
+    seed.title = "Hjelp"
+    seed.save()
+    exported = write(tmp_path, help_page_export(slug=seed.slug), name=SEED_PATH.name)
+    before = database_snapshot()
+
+    result = help_page_import(path=exported)
+
+    assert result.created == result.updated == 0
+    assert database_snapshot() == before
+
+
+def test_reimport_overwrites_an_edited_answer_with_the_file(seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    original = entry.answer
+    entry.answer = "Endret i admin."
+    entry.save()
+
+    result = help_page_import(path=SEED_PATH)
+
+    assert result.updated == 1
+    assert FaqEntry.objects.get(pk=entry.pk).answer == original
+
+
+def test_reimport_hides_an_entry_the_file_no_longer_has_and_keeps_its_votes(seed, make_entry):
+    extra = make_entry(block=Block.objects.get(kind=Block.Kind.FAQ), question="Nytt i admin?")
+    FaqEntry.objects.filter(pk=extra.pk).update(helpful_count=4)
+
+    result = help_page_import(path=SEED_PATH)
+
+    extra.refresh_from_db()
+    assert result.hidden == 1
+    assert (extra.is_published, extra.helpful_count) == (False, 4)
+    assert extra.position > FaqEntry.objects.exclude(pk=extra.pk).order_by("-position")[0].position
+
+
+def test_reimport_after_a_question_is_removed_from_the_file_hides_it(seed, tmp_path):
+    path = seed_with(
+        tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+    )
+
+    result = help_page_import(path=path)
+
+    assert (result.created, result.hidden) == (1, 1)
+    assert not FaqEntry.objects.get(question="Hvor er varene mine?").is_published
+    assert FaqEntry.objects.get(question="Hvor er pakken?").is_published
+
+
+def test_an_entry_marked_hide_in_the_file_is_stored_unpublished(db, tmp_path):
+    path = write(
+        tmp_path,
+        "---\ntemplateKey: Page\ntitle: T\nblocks:\n  - type: FAQ\n    title: F\n    items:\n"
+        "      - title: Skjult?\n        description: Ja.\n        hide: true\n---\n",
+    )
+
+    help_page_import(path=path)
+
+    assert not FaqEntry.objects.get(question="Skjult?").is_published
+    assert front_matter(write(tmp_path, help_page_export(slug="side"), "ut.md"))["blocks"][0][
+        "items"
+    ] == [{"description": "Ja.", "title": "Skjult?", "hide": True}]
+
+
+MALFORMED = {
+    "not YAML": ("title: Hjelp & Support\n", "title: [Hjelp\n", "not valid YAML", 4),
+    "missing key": ("title: Hjelp & Support\n", "", "the key 'title' is missing", None),
+    "wrong type": ("hide: false\n", "hide: nei takk\n", "hide: must be true or false", 7),
+    "unknown block type": ("type: FAQ\n", "type: Karusell\n", "unknown block type 'Karusell'", 85),
+    "item without title": (
+        "        title: Hvor er varene mine?\n",
+        "",
+        "blocks.0.items.7: the key 'title' is missing",
+        59,
+    ),
+    "unknown key": ("hide: false\n", "hide: false\nfarge: blå\n", "farge: unknown key", 8),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_malformed_file_names_the_fault_and_changes_nothing(seed, tmp_path, case):
+    old, new, message, line = MALFORMED[case]
+    path = seed_with(tmp_path, old, new)
+    FaqEntry.objects.update(answer="Redigert")
+    before = database_snapshot()
+
+    with pytest.raises(CmsFileError) as raised:
+        help_page_import(path=path)
+
+    assert str(raised.value).startswith(str(path))
+    if message:
+        assert message in str(raised.value)
+    if line:
+        assert f"line {line}:" in str(raised.value)
+    assert database_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("templateKey: Page\ntitle: T\n", "no front matter"),
+        ("---\n- a\n- b\n---\n", "front matter: must be a mapping of keys, not a list"),
+        ("---\ntemplateKey: Page\ntitle: T\n", "no front matter"),
+        ("", "no front matter"),
+        ("---\ntemplateKey: Page\ntitle: T\nblocks: nei\n---\n", "line 4: blocks: must be a list"),
+        (
+            "---\ntemplateKey: Page\ntitle: T\nblocks:\n"
+            "  - type: FAQ\n    title: F\n    items: 3\n---\n",
+            "line 7: blocks.0.items: must be a list, not int",
+        ),
+        ("---\ntemplateKey: Page\ntitle: T\nblocks:\n  - type: Quiz\n---\n", "unknown block type"),
+    ],
+)
+def test_file_with_unusable_front_matter_is_refused_and_nothing_stored(db, tmp_path, text, message):
+    with pytest.raises(CmsFileError, match=message):
+        help_page_import(path=write(tmp_path, text))
+
+    assert not HelpPage.objects.exists()
+
+
+def test_file_that_is_not_utf8_is_refused(db, tmp_path):
+    path = tmp_path / "side.md"
+    path.write_bytes("---\ntitle: Bl\xe5b\xe6r\n---\n".encode("latin-1"))
+
+    with pytest.raises(CmsFileError, match="not UTF-8"):
+        help_page_import(path=path)
+
+
+def test_too_long_question_is_refused_before_anything_is_written(db, tmp_path):
+    path = write(
+        tmp_path,
+        "---\ntemplateKey: Page\ntitle: T\nblocks:\n  - type: FAQ\n    title: F\n    items:\n"
+        f"      - title: {'x' * 301}\n---\n",
+    )
+
+    with pytest.raises(CmsFileError, match="301 characters long; at most 300 fit"):
+        help_page_import(path=path)
+
+    assert not HelpPage.objects.exists()
+
+
+def png_bytes(size=(4, 3)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "navy").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_referenced_image_is_validated_stored_and_shown(db, tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "sekvens-trackingimage_preview.png").write_bytes(png_bytes())
+    path = seed_with(tmp_path, "Velg Ordre for å finne", "Velg Ordre for å finne")
+
+    result = help_page_import(path=path)
+
+    image = FaqImage.objects.get(path="/images/sekvens-trackingimage_preview.png")
+    entry = FaqEntry.objects.get(question="Hvor lang leveringstid er det?")
+    assert result.warnings == []
+    assert f'src="{image.image.url}"' in entry.answer_html
+    assert image.image.read() == png_bytes()
+
+
+def test_missing_image_is_named_in_a_warning_and_left_out_of_the_page(seed):
+    result = help_page_import(path=SEED_PATH)
+
+    entry = FaqEntry.objects.get(question="Hvor lang leveringstid er det?")
+    assert result.warnings == [
+        "image /images/sekvens-trackingimage_preview.png not found in "
+        f"{SEED_PATH.parent / 'images'}; "
+        "the page leaves it out (showing its alt text, if any)"
+    ]
+    assert "<img" not in entry.answer_html
+    assert entry.answer.endswith("![](/images/sekvens-trackingimage_preview.png)")
+
+
+def test_file_that_is_not_an_image_is_named_in_a_warning_and_not_stored(db, tmp_path):
+    (tmp_path / "bilder").mkdir()
+    (tmp_path / "bilder" / "sekvens-trackingimage_preview.png").write_text("<svg onload=alert(1)>")
+
+    result = help_page_import(path=SEED_PATH, images_dir=tmp_path / "bilder")
+
+    assert "is not a valid image" in result.warnings[0]
+    assert not FaqImage.objects.exists()
+
+
+def test_import_command_prints_counts_and_a_second_run_says_nothing_changed(db):
+    first, second = io.StringIO(), io.StringIO()
+
+    call_command("import_help_page", str(SEED_PATH), stdout=first, stderr=io.StringIO())
+    call_command("import_help_page", str(SEED_PATH), stdout=second, stderr=io.StringIO())
+
+    assert first.getvalue().strip() == "17 created, 0 updated, 0 unchanged"
+    assert second.getvalue().strip() == "0 created, 0 updated, 17 unchanged"
+
+
+def test_import_command_fails_with_the_file_key_and_line(seed, tmp_path):
+    from django.core.management import CommandError
+
+    path = seed_with(tmp_path, "hide: false\n", "hide: 3\n")
+
+    with pytest.raises(
+        CommandError, match=rf"{path}, line 7: hide: must be true or false, not int"
+    ):
+        call_command("import_help_page", str(path), stdout=io.StringIO())
+
+
+def test_import_command_if_empty_leaves_a_stored_page_alone(seed):
+    FaqEntry.objects.update(answer="Redigert")
+    out = io.StringIO()
+
+    call_command("import_help_page", str(SEED_PATH), "--if-empty", stdout=out)
+
+    assert "nothing imported" in out.getvalue()
+    assert set(FaqEntry.objects.values_list("answer", flat=True)) == {"Redigert"}
+
+
+def test_export_command_writes_to_stdout_or_a_file(seed, tmp_path):
+    out = io.StringIO()
+
+    call_command("export_help_page", stdout=out)
+    call_command("export_help_page", str(tmp_path / "ut.md"), stdout=io.StringIO())
+
+    assert out.getvalue() == (tmp_path / "ut.md").read_text(encoding="utf-8")
+    assert front_matter(tmp_path / "ut.md") == front_matter(SEED_PATH)

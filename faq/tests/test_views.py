@@ -1,0 +1,343 @@
+import json
+import re
+from html import unescape
+
+import pytest
+import yaml
+from django.urls import reverse
+
+from conftest import SEED_PATH
+from faq.models import Block, FaqEntry, FormField, HelpPage
+from faq.rendering import html_to_text
+
+HELP_URL = reverse("faq:help_page")
+
+
+def questions_on(response) -> list[str]:
+    return [
+        unescape(q).strip()
+        for q in re.findall(r'<summary class="faq-question">([^<]*)', response.text)
+    ]
+
+
+def vote(client, entry, answer="ja", **headers):
+    return client.post(reverse("faq:feedback", args=[entry.pk]), {"svar": answer}, **headers)
+
+
+def test_help_page_shows_every_question_and_answer_of_the_seed_in_order(client, seed):
+    items = yaml.safe_load(SEED_PATH.read_text().split("\n---\n")[0][4:])["blocks"][0]["items"]
+
+    response = client.get(HELP_URL)
+
+    assert response.status_code == 200
+    assert questions_on(response) == [item["title"] for item in items]
+    text = html_to_text(response.text)
+    for entry in FaqEntry.objects.all():
+        assert html_to_text(entry.answer_html).strip() in text
+
+
+def test_help_page_is_norwegian_with_one_h1_and_the_introduction_as_description(client, seed):
+    response = client.get(HELP_URL)
+
+    assert '<html lang="nb">' in response.text
+    assert re.findall(r"<h1[^>]*>(.*?)</h1>", response.text) == ["Hjelp &amp; Support"]
+    assert f'<meta name="description" content="{seed.introduction}">' in response.text
+
+
+def test_help_page_links_the_support_address_and_phone(client, seed):
+    response = client.get(HELP_URL)
+
+    assert (
+        '<a href="mailto:kundeservice@etn.no" rel="noopener noreferrer">kundeservice@etn.no</a>'
+        in (response.text)
+    )
+    assert '<a href="tel:35904060" rel="noopener noreferrer">35 90 40 60</a>' in response.text
+
+
+def test_each_entry_has_a_stable_anchor_that_survives_a_new_question(client, seed):
+    entry = FaqEntry.objects.get(question="Jeg har glemt passordet mitt.")
+    entry.question = "Glemt passord?"
+    entry.save()
+
+    response = client.get(HELP_URL)
+
+    assert entry.anchor == "jeg-har-glemt-passordet-mitt"
+    assert f'id="{entry.anchor}"' in response.text
+    assert entry.get_absolute_url() == "/#jeg-har-glemt-passordet-mitt"
+
+
+def test_help_form_shows_labels_placeholders_and_button_from_the_content(client, seed):
+    response = client.get(HELP_URL)
+
+    assert '<h2 id="kontakt-tittel">Står du fast?</h2>' in response.text
+    assert "Send oss melding, så kan vi hjelpe deg." in response.text
+    for field in FormField.objects.all():
+        assert field.label in response.text
+        assert f'placeholder="{field.placeholder}"' in response.text
+    assert 'type="email"' in response.text
+    assert "<textarea" in response.text
+    assert ">Send melding</button>" in response.text
+
+
+def test_editor_change_to_the_form_shows_on_the_next_request(client, seed):
+    client.get(HELP_URL)
+    field = FormField.objects.get(label="Navn")
+    field.label = "Fullt navn"
+    field.save()
+
+    response = client.get(HELP_URL)
+
+    assert "Fullt navn" in response.text
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("passord", ["Hvordan logger jeg meg inn?", "Jeg har glemt passordet mitt."]),
+        ("PASSORDET", ["Jeg har glemt passordet mitt."]),
+        ("kanséllere", ["Kan jeg kansellere en bestilling?"]),
+        ("fakturaadressen låst", ["Kan jeg oppdatere fakturaadressen?"]),
+        ("støtt", ["Jeg har oppdaget en feil i Sekvens. Hvor kan jeg melde fra?"]),
+        ("stott", []),
+        ("finnes-ikke", []),
+    ],
+)
+def test_search_finds_entries_ignoring_case_and_accents_but_not_norwegian_letters(
+    client, seed, query, expected
+):
+    response = client.get(HELP_URL, {"q": query})
+
+    assert questions_on(response) == expected
+
+
+def test_search_with_no_match_offers_the_contact_form(client, seed):
+    response = client.get(HELP_URL, {"q": "finnes-ikke"})
+
+    assert re.search(r"<p class=\"faq-empty\" data-faq-empty>", response.text)
+    assert 'href="#kontakt"' in response.text
+
+
+def test_search_says_how_many_answers_match_and_links_back_to_all(client, seed):
+    response = client.get(HELP_URL, {"q": "kundeservice"})
+
+    assert "6 svar passer med «kundeservice»." in response.text
+    assert ">Vis alle spørsmål</a>" in response.text
+
+
+def test_hidden_entry_is_absent_for_the_public(client, seed):
+    FaqEntry.objects.filter(question="Hvor er varene mine?").update(is_published=False)
+    seed.save()
+
+    response = client.get(HELP_URL)
+
+    assert "Hvor er varene mine?" not in response.text
+    assert len(questions_on(response)) == 10
+
+
+def test_staff_see_a_hidden_entry_marked_hidden(admin_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry.is_published = False
+    entry.save()
+
+    response = admin_client.get(HELP_URL)
+
+    assert 'Hvor er varene mine? <span class="badge text-bg-warning">Skjult</span>' in response.text
+
+
+def test_hidden_page_is_not_found_for_the_public_but_previewed_by_staff(client, admin_client, seed):
+    seed.is_hidden = True
+    seed.save()
+
+    public = client.get(HELP_URL)
+    staff = admin_client.get(HELP_URL)
+
+    assert public.status_code == 404
+    assert staff.status_code == 200
+    assert "Denne siden er skjult for publikum" in staff.text
+
+
+def test_help_page_without_content_is_not_found(client, db):
+    response = client.get(HELP_URL)
+
+    assert response.status_code == 404
+
+
+def test_json_ld_lists_the_published_questions_as_a_faq_page(client, seed):
+    FaqEntry.objects.filter(question="Hvor er varene mine?").update(is_published=False)
+    seed.save()
+
+    response = client.get(HELP_URL)
+
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', response.text, re.S)[1]
+    )
+    assert data["@type"] == "FAQPage"
+    assert len(data["mainEntity"]) == 10
+    assert data["mainEntity"][0]["name"] == "Hvor mye koster produktene?"
+    assert data["mainEntity"][0]["acceptedAnswer"]["text"].startswith("<p>Hver enkelt kunde")
+
+
+def test_hostile_question_is_shown_as_text_everywhere(client, make_entry):
+    make_entry(question='</script><script>alert("x")</script><img src=x onerror=alert(1)>')
+
+    response = client.get(HELP_URL)
+
+    assert "<script>alert" not in response.text
+    assert "<img src=x" not in response.text
+    assert "&lt;/script&gt;&lt;script&gt;alert" in response.text
+    assert "\\u003C/script\\u003E" in response.text
+
+
+def test_help_page_takes_three_queries_cold_and_one_warm_whatever_the_entries(
+    client, seed, django_assert_num_queries, make_entry
+):
+    for _ in range(100):
+        make_entry(block=Block.objects.get(kind=Block.Kind.FAQ), answer="Langt svar. " * 200)
+
+    with django_assert_num_queries(3):
+        cold = client.get(HELP_URL)
+    with django_assert_num_queries(1):
+        warm = client.get(HELP_URL)
+
+    assert len(questions_on(cold)) == len(questions_on(warm)) == 111
+
+
+def test_search_costs_no_extra_query(client, seed, django_assert_num_queries):
+    client.get(HELP_URL)
+
+    with django_assert_num_queries(1):
+        client.get(HELP_URL, {"q": "passord"})
+
+
+def test_saved_answer_shows_on_the_next_request(client, seed):
+    client.get(HELP_URL)
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry.answer = "Sjekk **sporingen**."
+    entry.save()
+
+    response = client.get(HELP_URL)
+
+    assert "<strong>sporingen</strong>" in response.text
+
+
+def test_deleted_entry_disappears_on_the_next_request(client, seed):
+    client.get(HELP_URL)
+    FaqEntry.objects.get(question="Hvor er varene mine?").delete()
+
+    response = client.get(HELP_URL)
+
+    assert "Hvor er varene mine?" not in response.text
+
+
+def test_yes_vote_is_counted_and_thanked(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "ja")
+
+    entry.refresh_from_db()
+    assert (entry.helpful_count, entry.not_helpful_count) == (1, 0)
+    assert response.status_code == 200
+    assert "Takk for tilbakemeldingen!" in response.text
+    assert f'href="/#{entry.anchor}"' in response.text
+
+
+def test_a_visitor_voting_twice_is_counted_once(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    vote(client, entry, "ja")
+    vote(client, entry, "ja")
+
+    entry.refresh_from_db()
+    assert entry.helpful_count == 1
+
+
+def test_a_visitor_changing_their_mind_moves_the_vote(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    vote(client, entry, "ja")
+    vote(client, entry, "nei")
+
+    entry.refresh_from_db()
+    assert (entry.helpful_count, entry.not_helpful_count) == (0, 1)
+
+
+def test_two_visitors_are_two_votes(client, seed, django_user_model):
+    from django.test import Client
+
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    vote(client, entry, "ja")
+    vote(Client(), entry, "ja")
+
+    entry.refresh_from_db()
+    assert entry.helpful_count == 2
+
+
+def test_forged_vote_cookie_is_ignored(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    client.cookies["faq_feedback"] = f"{entry.pk}-1"
+
+    vote(client, entry, "nei")
+
+    entry.refresh_from_db()
+    assert (entry.helpful_count, entry.not_helpful_count) == (0, 1)
+
+
+def test_vote_stores_nothing_about_the_visitor(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "ja", REMOTE_ADDR="203.0.113.9")
+
+    cookie = response.cookies["faq_feedback"]
+    assert cookie.value.startswith(f"{entry.pk}-1:")
+    assert cookie["httponly"]
+    assert "203.0.113.9" not in str(list(FaqEntry.objects.values()))
+
+
+def test_vote_asked_for_json_answers_json(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "nei", HTTP_ACCEPT="application/json")
+
+    assert response.json() == {"message": "Takk for tilbakemeldingen!"}
+
+
+def test_vote_without_a_valid_answer_is_refused(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "kanskje")
+
+    entry.refresh_from_db()
+    assert response.status_code == 400
+    assert entry.helpful_count == entry.not_helpful_count == 0
+
+
+def test_vote_on_a_hidden_entry_is_not_found(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(is_published=False)
+
+    response = vote(client, entry)
+
+    assert response.status_code == 404
+
+
+def test_vote_does_not_invalidate_the_cached_page(client, seed, django_assert_num_queries):
+    client.get(HELP_URL)
+    vote(client, FaqEntry.objects.first())
+
+    with django_assert_num_queries(1):
+        client.get(HELP_URL)
+
+
+def test_vote_needs_post(client, seed):
+    response = client.get(reverse("faq:feedback", args=[FaqEntry.objects.first().pk]))
+
+    assert response.status_code == 405
+
+
+def test_page_changes_renew_the_content_version(seed):
+    before = HelpPage.objects.get().content_version
+
+    FormField.objects.first().save()
+
+    assert HelpPage.objects.get().content_version != before
