@@ -267,7 +267,8 @@ def _collect_images(page: _Page, images_dir: Path, warnings: list[str]) -> None:
         source = images_dir.joinpath(*name.parts)
         if ".." in name.parts or not source.is_file():
             warnings.append(
-                f"image {reference} not found in {images_dir}; the page shows its alt text instead"
+                f"image {reference} not found in {images_dir}; "
+                "the page leaves it out (showing its alt text, if any)"
             )
             continue
         content = source.read_bytes()
