@@ -9,22 +9,28 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from faq.forms import HelpForm
 from faq.models import Block, FaqEntry, FormField, HelpPage
-from faq.search import search_matches
+from faq.search import search_matches, search_normalize
 
 CACHED_VERSIONS = 8
+SUGGEST_MIN_WORD = 4
+# Common Norwegian words of four letters or more that say nothing about what a customer needs.
+SUGGEST_IGNORED_WORDS = frozenset(
+    "hvordan hvorfor hvor også eller ikke noen mine mitt min meg dere deres med være blir "
+    "bare etter denne dette disse kunne skulle ville hvis fordi hallo takk hilsen vennlig".split()
+)
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 @dataclass(frozen=True)
 class EntryView:
+    pk: int
+    question: str
     anchor: str
     search_text: str
     is_published: bool
@@ -38,17 +44,14 @@ class BlockView:
     fields: tuple[FormField, ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ShownBlock:
     block: Block
     fields: tuple[FormField, ...]
     entries_html: SafeString
     shown: int
     total: int
-
-    @cached_property
-    def form(self) -> HelpForm:
-        return HelpForm(form_fields=self.fields)
+    form: object = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,27 @@ class PageView:
             html = mark_safe("".join(e.html for e in matching))  # noqa: S308 (rendered by our template)
             shown.append(ShownBlock(view.block, view.fields, html, len(matching), len(visible)))
         return shown
+
+    @property
+    def form_block(self) -> BlockView | None:
+        return next((b for b in self.blocks if b.block.kind == Block.Kind.HELP_FORM), None)
+
+    def suggestions(self, text: str, *, limit: int) -> list[EntryView]:
+        """Published entries that share the most words with the text (questions count double)."""
+        terms = {t for t in search_normalize(text).split() if len(t) >= SUGGEST_MIN_WORD}
+        terms -= SUGGEST_IGNORED_WORDS
+        scored = []
+        for view in self.blocks:
+            for entry in view.entries:
+                if not entry.is_published:
+                    continue
+                question = search_normalize(entry.question)
+                score = sum(
+                    (2 if term in question else 1) for term in terms if term in entry.search_text
+                )
+                if score:
+                    scored.append((-score, len(scored), entry))
+        return [entry for *_, entry in sorted(scored)[:limit]]
 
 
 _cache: OrderedDict[tuple, PageView] = OrderedDict()
@@ -105,7 +129,14 @@ def _build(page: HelpPage, blocks: list[Block]) -> PageView:
         BlockView(
             block=block,
             entries=tuple(
-                EntryView(e.anchor, e.search_text, e.is_published, template.render({"entry": e}))
+                EntryView(
+                    e.pk,
+                    e.question,
+                    e.anchor,
+                    e.search_text,
+                    e.is_published,
+                    template.render({"entry": e}),
+                )
                 for e in entries.get(block.pk, ())
             ),
             fields=tuple(fields.get(block.pk, ())),

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from faq.models import Block
 from faq.selectors import help_page_view
 from faq.services import faq_entry_vote
+from tickets.forms import ContactForm
 
 QUERY_MAX_LENGTH = 200
 VOTE_COOKIE = "faq_feedback"
@@ -20,20 +22,29 @@ VOTE_VALUES = {"ja": True, "nei": False}
 
 @require_GET
 def help_page(request):
+    return help_page_render(request)
+
+
+def help_page_render(request, *, contact_form=None, status=200):
+    """The help page; the contact view passes its bound form back with its errors."""
     page_view = help_page_view(settings.HELP_PAGE_SLUG)
     # Only a visitor with a session can be staff; everyone else costs no query here.
     preview = request.user.is_staff
     if page_view is None or (page_view.page.is_hidden and not preview):
         raise Http404(_("The help page is not published."))
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    blocks = page_view.blocks_shown(preview=preview, query=query)
+    for shown in blocks:
+        if shown.block.kind == Block.Kind.HELP_FORM:
+            shown.form = contact_form or ContactForm(form_fields=shown.fields)
     context = {
         "page": page_view.page,
-        "blocks": page_view.blocks_shown(preview=preview, query=query),
+        "blocks": blocks,
         "json_ld": page_view.json_ld,
         "query": query,
         "preview": preview,
     }
-    return render(request, "faq/help_page.html", context)
+    return render(request, "faq/help_page.html", context, status=status)
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached

@@ -30,7 +30,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "markdownx",
     "adminsortable2",
+    "django_tasks_db",
     "faq",
+    "tickets",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +72,51 @@ else:
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared by every web process: the rate limit counts here.
+if redis_url := os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sekvens_cache",
+        }
+    }
+# django-ratelimit flags the database cache because its increment is not atomic: under a burst from
+# one address a submission or two past the limit may get through. Redis (REDIS_URL) is exact.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_USE_CACHE = "default"
+# Tickets one address may send: "COUNT/PERIOD", PERIOD like 10m, 1h.
+CONTACT_RATE_LIMIT = os.environ.get("CONTACT_RATE_LIMIT", "5/10m")
+# A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024))
+
+# Emails are written with the ticket and sent by the worker: manage.py db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", 25)),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": os.environ.get("EMAIL_USE_TLS", "0") == "1",
+            "timeout": 10,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Sekvens kundeservice <kundeservice@etn.no>"
+)
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "kundeservice@etn.no")
+# The portal's public address, for links in emails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Closed tickets older than this are anonymised by manage.py purge_tickets.
+TICKET_RETENTION_DAYS = int(os.environ.get("TICKET_RETENTION_DAYS", 365))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

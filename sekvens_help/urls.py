@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("faq.urls")),
+    path("", include("tickets.urls")),
 ]
 # Editors' uploads are served by Django only in development; production serves MEDIA_ROOT itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -61,7 +61,53 @@
     });
   }
 
+  function setUpContactForm(form) {
+    var submit = form.querySelector("[data-submit]");
+    var errors = form.querySelector("[data-form-errors]");
+    var message = form.querySelector("textarea[name=message]");
+    var box = form.querySelector("[data-suggestions]");
+    var list = form.querySelector("[data-suggestion-list]");
+    var timer, lastText = "";
+    form.addEventListener("submit", function () {
+      // After this event the form is already on its way; a second click cannot send it again.
+      setTimeout(function () { submit.disabled = true; }, 0);
+    });
+    if (errors) { errors.focus(); }
+    if (!message) { return; }
+    message.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = message.value.trim();
+        if (text.length < 10 || text === lastText) { return; }
+        lastText = text;
+        var body = new URLSearchParams({
+          message: text,
+          token: form.querySelector("[name=token]").value
+        });
+        fetch(form.dataset.suggestUrl, {
+          method: "POST",
+          body: body,
+          headers: { "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value }
+        })
+          .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+          .then(function (data) {
+            list.replaceChildren.apply(list, data.suggestions.map(function (item) {
+              var li = document.createElement("li");
+              var link = document.createElement("a");
+              link.href = item.url;
+              link.textContent = item.question;
+              li.appendChild(link);
+              return li;
+            }));
+            box.hidden = data.suggestions.length === 0;
+          })
+          .catch(function () { box.hidden = true; });
+      }, 400);
+    });
+  }
+
   document.querySelectorAll("[data-faq-block]").forEach(setUpSearch);
+  document.querySelectorAll("[data-contact-form]").forEach(setUpContactForm);
   document.querySelectorAll("[data-faq-feedback]").forEach(setUpFeedback);
   window.addEventListener("hashchange", openTarget);
   openTarget();

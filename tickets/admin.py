@@ -1,0 +1,281 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tickets.models import (
+    OutboundEmail,
+    SuggestionImpression,
+    Ticket,
+    TicketEvent,
+    TicketNote,
+    reference_parse,
+)
+from tickets.services import (
+    TRACKED_FIELDS,
+    ticket_change,
+    ticket_reply,
+    tickets_erase,
+    tickets_export,
+)
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        return [
+            ("none", _("Unassigned")),
+            ("me", _("Mine")),
+            *((str(user.pk), user.get_username()) for user in staff),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value == "me":
+            return queryset.filter(assignee=request.user)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class TicketActionForm(ActionForm):
+    status = forms.ChoiceField(
+        label=_("status"), choices=[("", "---------"), *Ticket.Status.choices], required=False
+    )
+    priority = forms.ChoiceField(
+        label=_("priority"), choices=[("", "---------"), *Ticket.Priority.choices], required=False
+    )
+
+
+class NoteThreadInline(admin.StackedInline):
+    model = TicketNote
+    verbose_name_plural = _("notes and replies")
+    fields = ["kind", "author", "created_at", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class NewNoteForm(forms.ModelForm):
+    class Meta:
+        model = TicketNote
+        fields = ["kind", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+
+class NewNoteInline(admin.StackedInline):
+    model = TicketNote
+    form = NewNoteForm
+    verbose_name = _("new note or reply")
+    verbose_name_plural = _("write a note or a reply (a reply is emailed to the customer)")
+    extra = 1
+    max_num = 1
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+
+class EventInline(admin.TabularInline):
+    model = TicketEvent
+    verbose_name_plural = _("history")
+    fields = ["created_at", "actor", "field", "old_value", "new_value"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EmailInline(admin.TabularInline):
+    model = OutboundEmail
+    verbose_name_plural = _("emails")
+    fields = ["kind", "to", "subject", "created_at", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["reference", "subject", "customer", "status", "priority", "assignee", "age"]
+    list_display_links = ["reference", "subject"]
+    list_filter = ["status", "priority", AssigneeFilter]
+    list_select_related = ["assignee"]
+    search_fields = ["email", "name", "message"]
+    search_help_text = _("Reference (SEK-000042), email address, name or words in the message.")
+    # A full count of a million tickets on every page view costs more than it tells.
+    show_full_result_count = False
+    list_per_page = 50
+    action_form = TicketActionForm
+    actions = ["assign_to_me", "set_status", "set_priority", "export_personal_data", "erase"]
+    fields = [
+        "reference",
+        ("status", "priority", "assignee"),
+        ("name", "email"),
+        "message",
+        ("created_at", "first_response_at", "resolved_at"),
+        "source_page",
+    ]
+    readonly_fields = [
+        "reference",
+        "name",
+        "email",
+        "message",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+        "source_page",
+    ]
+    inlines = [NoteThreadInline, NewNoteInline, EventInline, EmailInline]
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference(self, ticket):
+        return ticket.reference
+
+    @admin.display(description=_("subject"))
+    def subject(self, ticket):
+        return Truncator(" ".join(ticket.message.split())).chars(60)
+
+    @admin.display(description=_("customer"), ordering="email")
+    def customer(self, ticket):
+        return f"{ticket.name} <{ticket.email}>"
+
+    @admin.display(description=_("age"), ordering="-created_at")
+    def age(self, ticket):
+        return timesince(ticket.created_at, timezone.now(), depth=1)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # A reference is a primary-key lookup; matching it in the message text would scan them all.
+        if (pk := reference_parse(search_term)) is not None and not search_term.isdigit():
+            return queryset.filter(pk=pk), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj, form, change):
+        changes = {f: form.cleaned_data[f] for f in TRACKED_FIELDS if f in form.changed_data}
+        if changes:
+            ticket_change(ticket=obj, actor=request.user, **changes)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TicketNote:
+            return super().save_formset(request, form, formset, change)
+        for note in formset.save(commit=False):
+            if note.pk is None and note.body.strip():
+                ticket_reply(
+                    ticket=form.instance,
+                    author=request.user,
+                    body=note.body.strip(),
+                    is_public=note.kind == TicketNote.Kind.PUBLIC,
+                )
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        count = sum(
+            bool(ticket_change(ticket=t, actor=request.user, assignee=request.user))
+            for t in queryset.select_related("assignee")
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d ticket assigned to you.", "%(count)d tickets assigned to you.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Set status (choose it beside the action)"), permissions=["change"])
+    def set_status(self, request, queryset):
+        self._set(request, queryset, "status")
+
+    @admin.action(
+        description=_("Set priority (choose it beside the action)"), permissions=["change"]
+    )
+    def set_priority(self, request, queryset):
+        self._set(request, queryset, "priority")
+
+    def _set(self, request, queryset, field):
+        value = request.POST.get(field, "")
+        if not value:
+            self.message_user(request, _("Choose the new value beside the action."), messages.ERROR)
+            return
+        count = sum(
+            bool(ticket_change(ticket=t, actor=request.user, **{field: value}))
+            for t in queryset.select_related("assignee")
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Export everything stored about these customers (JSON)"),
+        permissions=["change"],
+    )
+    def export_personal_data(self, request, queryset):
+        emails = sorted(set(queryset.values_list("email", flat=True)))
+        data = tickets_export(emails=emails, actor=request.user)
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="personopplysninger.json"'
+        return response
+
+    @admin.action(
+        description=_("Erase everything stored about these customers"), permissions=["delete"]
+    )
+    def erase(self, request, queryset):
+        emails = sorted(set(queryset.values_list("email", flat=True)))
+        count = tickets_erase(emails=emails, actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d ticket anonymised.", "%(count)d tickets anonymised.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SuggestionImpression)
+class SuggestionImpressionAdmin(admin.ModelAdmin):
+    list_display = ["entry", "created_at", "ticket"]
+    list_filter = ["created_at"]
+    list_select_related = ["entry", "ticket"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,83 @@
+import unicodedata
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from faq.models import FormField
+from tickets.models import Ticket
+
+# Which of our fields each kind of HelpForm field describes.
+FIELD_FOR_KIND = {
+    FormField.Kind.TEXT: "name",
+    FormField.Kind.EMAIL: "email",
+    FormField.Kind.TEXTAREA: "message",
+}
+MESSAGE_MAX_LENGTH = 5000
+HONEYPOT = "website"
+
+
+def _has_control_characters(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+class ContactForm(forms.ModelForm):
+    """The contact form; its labels and placeholders come from the page's HelpForm block."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    # A field people never see or hear; bots fill it in.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["name", "email", "message"]
+        widgets = {"message": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, form_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4()
+        self.fields["message"].max_length = MESSAGE_MAX_LENGTH
+        self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        for form_field in form_fields:
+            field = self.fields[FIELD_FOR_KIND[form_field.kind]]
+            field.label = form_field.label
+            field.widget.attrs["placeholder"] = form_field.placeholder
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "name",
+            "email",
+            Field("message", data_suggest="true"),
+            "token",
+            Div(HONEYPOT, css_class="visually-hidden", aria_hidden="true"),
+        )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if _has_control_characters(name):
+            raise forms.ValidationError(
+                _("The name cannot contain line breaks or control characters."),
+                code="control_characters",
+            )
+        return name
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if _has_control_characters(message, allowed="\n\r\t"):
+            raise forms.ValidationError(
+                _("The message contains characters we cannot read."), code="control_characters"
+            )
+        return message
+
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get(HONEYPOT))

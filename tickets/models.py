@@ -1,0 +1,185 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from faq.models import FaqEntry, HelpPage
+
+REFERENCE_PREFIX = "SEK-"
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting for customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"))
+    message = models.TextField(_("message"))
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.NEW)
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority, default=Priority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("assignee"),
+    )
+    source_page = models.ForeignKey(
+        HelpPage, models.SET_NULL, null=True, blank=True, verbose_name=_("sent from")
+    )
+    # The form's one-time token: a second POST of the same form finds this ticket instead.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["-created_at"], name="ticket_created"),
+            models.Index(fields=["status", "-created_at"], name="ticket_status"),
+            models.Index(fields=["priority", "-created_at"], name="ticket_priority"),
+            models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee"),
+            models.Index(fields=["email"], name="ticket_email"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_purge"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("admin:tickets_ticket_change", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return reference_for(self.pk)
+
+
+def reference_for(pk: int | None) -> str:
+    return f"{REFERENCE_PREFIX}{pk:06d}" if pk else f"{REFERENCE_PREFIX}?"
+
+
+def reference_parse(text: str) -> int | None:
+    """The ticket id in "SEK-000042", "sek-42" or "42"; None when it is no reference."""
+    digits = text.strip().upper().removeprefix(REFERENCE_PREFIX)
+    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
+
+
+class TicketNote(models.Model):
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", _("Internal note")
+        PUBLIC = "public", _("Reply to the customer")
+
+    ticket = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="notes", verbose_name=_("ticket")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("author")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.INTERNAL)
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class TicketEvent(models.Model):
+    """One change on a ticket: who, when, what, from, to. Holds no personal data."""
+
+    ticket = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="events", verbose_name=_("ticket")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    field = models.CharField(_("what"), max_length=32)
+    old_value = models.CharField(_("from"), max_length=200, blank=True)
+    new_value = models.CharField(_("to"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class OutboundEmail(models.Model):
+    """An email written in the same transaction as what caused it, and sent by the worker."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Confirmation to the customer")
+        NOTIFICATION = "notification", _("Notification to support")
+        REPLY = "reply", _("Reply to the customer")
+
+    ticket = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    to = models.EmailField(_("to"))
+    reply_to = models.EmailField(_("reply to"), blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+        indexes = [models.Index(fields=["sent_at"], name="outbound_unsent")]
+
+    def __str__(self):
+        return self.subject
+
+
+class SuggestionImpression(models.Model):
+    """An FAQ entry suggested while a customer wrote; `ticket` is set if they sent the form."""
+
+    form_token = models.UUIDField(_("form"), db_index=True)
+    entry = models.ForeignKey(
+        FaqEntry, models.CASCADE, related_name="impressions", verbose_name=_("FAQ entry")
+    )
+    ticket = models.ForeignKey(
+        Ticket, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ticket")
+    )
+    created_at = models.DateTimeField(_("shown"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suggestion shown")
+        verbose_name_plural = _("suggestions shown")
+        constraints = [
+            models.UniqueConstraint(fields=["form_token", "entry"], name="impression_once")
+        ]
+
+    def __str__(self):
+        return f"{self.entry} ({self.created_at:%Y-%m-%d})"

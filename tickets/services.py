@@ -1,0 +1,189 @@
+"""Ticket actions that must happen together: one function each, one transaction."""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from faq.models import HelpPage
+from tickets.emails import confirmation_email, notification_email, reply_email
+from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
+from tickets.tasks import outbound_email_send
+
+TRACKED_FIELDS = ["status", "priority", "assignee"]
+
+
+def _emails_queue(emails: list[OutboundEmail]) -> None:
+    # The task queue lives in this database (django-tasks-db), so queuing here commits or rolls
+    # back with the ticket: a committed ticket always has its emails queued, and the worker only
+    # sees them, and sends, after the commit.
+    for email in OutboundEmail.objects.bulk_create(emails):
+        outbound_email_send.enqueue(email_id=email.pk)
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    name: str,
+    email: str,
+    message: str,
+    submission_token: uuid.UUID | None = None,
+    source_page: HelpPage | None = None,
+) -> tuple[Ticket, bool]:
+    """Create a ticket and queue its emails; a repeated submission returns the first ticket.
+
+    Returns (ticket, created).
+    """
+    if submission_token and (
+        existing := Ticket.objects.filter(submission_token=submission_token).first()
+    ):
+        return existing, False
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                name=name,
+                email=email,
+                message=message,
+                submission_token=submission_token,
+                source_page=source_page,
+            )
+    except IntegrityError:
+        # The same form sent twice at once: the other request created the ticket.
+        return Ticket.objects.get(submission_token=submission_token), False
+    _emails_queue([confirmation_email(ticket), notification_email(ticket)])
+    if submission_token:
+        SuggestionImpression.objects.filter(form_token=submission_token).update(ticket=ticket)
+    return ticket, True
+
+
+@transaction.atomic
+def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> TicketNote:
+    """Add a note; a public one is emailed to the customer and is the first response if first."""
+    kind = TicketNote.Kind.PUBLIC if is_public else TicketNote.Kind.INTERNAL
+    note = TicketNote.objects.create(ticket=ticket, author=author, kind=kind, body=body)
+    if is_public:
+        if ticket.first_response_at is None:
+            Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
+                first_response_at=note.created_at
+            )
+            ticket.first_response_at = note.created_at
+        _emails_queue([reply_email(ticket, note)])
+    return note
+
+
+@transaction.atomic
+def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
+    """Change status, priority or assignee, recording each change (who, when, from, to)."""
+    old = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    events = []
+    for field, value in changes.items():
+        if field not in TRACKED_FIELDS:
+            raise ValueError(f"{field} is not a tracked ticket field")
+        before = getattr(old, field)
+        if before == value:
+            continue
+        setattr(ticket, field, value)
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                actor=actor,
+                field=field,
+                old_value=_describe(old, field),
+                new_value=_describe(ticket, field),
+            )
+        )
+    if not events:
+        return []
+    if "status" in changes:
+        _status_times(ticket)
+    ticket.save()
+    return TicketEvent.objects.bulk_create(events)
+
+
+def _status_times(ticket: Ticket) -> None:
+    done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
+    if ticket.status in done and ticket.resolved_at is None:
+        ticket.resolved_at = timezone.now()
+    elif ticket.status not in done:
+        ticket.resolved_at = None
+
+
+def _describe(ticket: Ticket, field: str) -> str:
+    if field == "assignee":
+        return ticket.assignee.get_username() if ticket.assignee else ""
+    return str(getattr(ticket, field))
+
+
+def tickets_export(*, emails: list[str], actor) -> dict:
+    """Everything stored about these email addresses, for a customer's access request."""
+    tickets = list(
+        Ticket.objects.filter(email__in=emails, anonymised_at=None)
+        .prefetch_related("notes", "emails")
+        .order_by("pk")
+    )
+    TicketEvent.objects.bulk_create(
+        [TicketEvent(ticket=t, actor=actor, field="privacy", new_value="exported") for t in tickets]
+    )
+    return {
+        "email_addresses": emails,
+        "exported_at": timezone.now().isoformat(),
+        "tickets": [
+            {
+                "reference": t.reference,
+                "name": t.name,
+                "email": t.email,
+                "message": t.message,
+                "status": t.status,
+                "created_at": t.created_at.isoformat(),
+                "replies": [
+                    {"sent_at": n.created_at.isoformat(), "text": n.body}
+                    for n in t.notes.all()
+                    if n.kind == TicketNote.Kind.PUBLIC
+                ],
+                "emails": [
+                    {
+                        "subject": e.subject,
+                        "to": e.to,
+                        "sent_at": e.sent_at and e.sent_at.isoformat(),
+                    }
+                    for e in t.emails.all()
+                ],
+            }
+            for t in tickets
+        ],
+    }
+
+
+@transaction.atomic
+def tickets_erase(*, emails: list[str], actor) -> int:
+    """Anonymise every ticket of these email addresses (a customer's erasure request)."""
+    return _anonymise(Ticket.objects.filter(email__in=emails), actor=actor, reason="erased")
+
+
+@transaction.atomic
+def tickets_purge(*, days: int, dry_run: bool = False) -> int:
+    """Anonymise tickets closed more than `days` days ago, as the privacy promise says."""
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    tickets = Ticket.objects.filter(status=Ticket.Status.CLOSED, resolved_at__lt=cutoff)
+    if dry_run:
+        return tickets.filter(anonymised_at=None).count()
+    return _anonymise(tickets, actor=None, reason="purged")
+
+
+def _anonymise(tickets, *, actor, reason: str) -> int:
+    ids = list(tickets.filter(anonymised_at=None).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Ticket.objects.filter(pk__in=ids).update(
+        name="", email="", message="", submission_token=None, anonymised_at=timezone.now()
+    )
+    TicketNote.objects.filter(ticket__in=ids).update(body="")
+    OutboundEmail.objects.filter(ticket__in=ids).delete()
+    TicketEvent.objects.bulk_create(
+        [TicketEvent(ticket_id=pk, actor=actor, field="privacy", new_value=reason) for pk in ids]
+    )
+    return len(ids)
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None

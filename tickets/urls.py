@@ -1,0 +1,11 @@
+from django.urls import path
+
+from tickets import views
+
+app_name = "tickets"
+urlpatterns = [
+    path("kontakt/", views.contact, name="contact"),
+    path("kontakt/forslag/", views.suggest, name="suggest"),
+    # The HelpForm block's success path (/suksess for the seed); checked against the content.
+    path("<slug:slug>/", views.thanks, name="thanks"),
+]

@@ -1,0 +1,103 @@
+import uuid
+
+from django.conf import settings
+from django.core.signing import BadSignature
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from faq.models import Block
+from faq.selectors import help_page_view
+from faq.views import help_page_render
+from tickets.forms import ContactForm
+from tickets.models import SuggestionImpression, Ticket
+from tickets.services import ticket_create
+
+TICKET_COOKIE = "sekvens_ticket"
+TICKET_COOKIE_MAX_AGE = 3600
+SUGGESTIONS_SHOWN = 3
+SUGGEST_TEXT_MAX = 2000
+
+
+@require_POST
+def contact(request):
+    page_view = help_page_view(settings.HELP_PAGE_SLUG)
+    form_block = page_view and not page_view.page.is_hidden and page_view.form_block
+    if not form_block:
+        raise Http404
+    form = ContactForm(request.POST, form_fields=form_block.fields)
+    if not form.is_valid():
+        return help_page_render(request, contact_form=form, status=400)
+    success = _success_url(form_block.block)
+    if form.is_spam():
+        return HttpResponseRedirect(success, status=303)
+    if is_ratelimited(
+        request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
+    ):
+        return render(request, "429.html", status=429)
+    ticket, _ = ticket_create(
+        name=form.cleaned_data["name"],
+        email=form.cleaned_data["email"],
+        message=form.cleaned_data["message"],
+        submission_token=form.cleaned_data["token"],
+        source_page=page_view.page,
+    )
+    response = HttpResponseRedirect(success, status=303)
+    response.set_signed_cookie(
+        TICKET_COOKIE,
+        str(ticket.pk),
+        salt=TICKET_COOKIE,
+        max_age=TICKET_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+@require_GET
+def thanks(request, slug):
+    paths = [f"/{slug}", f"/{slug}/"]
+    if not Block.objects.filter(kind=Block.Kind.HELP_FORM, success_path__in=paths).exists():
+        raise Http404
+    try:
+        ticket_id = int(request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE))
+    except (KeyError, BadSignature, ValueError):
+        ticket_id = None
+    reference = Ticket(pk=ticket_id).reference if ticket_id else None
+    return render(request, "tickets/thanks.html", {"reference": reference})
+
+
+@require_POST
+def suggest(request):
+    """Up to three FAQ answers for the message being written; each one shown is recorded."""
+    if is_ratelimited(request, group="suggest", key="ip", rate="60/m", increment=True):
+        return JsonResponse({"suggestions": []}, status=429)
+    page_view = help_page_view(settings.HELP_PAGE_SLUG)
+    text = request.POST.get("message", "")[:SUGGEST_TEXT_MAX]
+    if page_view is None or page_view.page.is_hidden:
+        return JsonResponse({"suggestions": []})
+    entries = page_view.suggestions(text, limit=SUGGESTIONS_SHOWN)
+    try:
+        token = uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        token = None
+    if entries and token:
+        SuggestionImpression.objects.bulk_create(
+            [SuggestionImpression(form_token=token, entry_id=e.pk) for e in entries],
+            ignore_conflicts=True,
+        )
+    base = reverse("faq:help_page")
+    return JsonResponse(
+        {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
+    )
+
+
+def _success_url(block: Block) -> str:
+    path = "/" + block.success_path.strip("/") + "/" if block.success_path.strip("/") else ""
+    if path and url_has_allowed_host_and_scheme(path, allowed_hosts=None):
+        return path
+    return reverse("faq:help_page")
