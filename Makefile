@@ -34,13 +34,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py import_help_page $(SEED) --if-empty
 	@echo
 	@echo "  Help page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Admin:      http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Admin login: run 'make admin' (or '$(PY) manage.py createsuperuser') in another terminal."
+	@echo "  Email goes to the SMTP server at EMAIL_HOST:EMAIL_PORT (default localhost:25);"
+	@echo "  the background worker (manage.py db_worker) sends it and retries until it is sent."
 	@echo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) -m pytest
@@ -54,6 +59,7 @@ format: install
 
 admin: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py createsuperuser
 
 messages: install
