@@ -4,6 +4,7 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FormField
@@ -42,8 +43,9 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, form_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial["token"] = uuid.uuid4()
-        self.fields["message"].max_length = MESSAGE_MAX_LENGTH
+            self.initial.setdefault("token", uuid.uuid4())
+        # The model's TextField has no max_length, and setting one on a built field checks nothing.
+        self.fields["message"].validators.append(MaxLengthValidator(MESSAGE_MAX_LENGTH))
         self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"

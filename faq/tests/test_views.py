@@ -1,9 +1,11 @@
+import gzip
 import json
 import re
 from html import unescape
 
 import pytest
 import yaml
+from django.test import Client
 from django.urls import reverse
 
 from conftest import SEED_PATH
@@ -341,3 +343,45 @@ def test_page_changes_renew_the_content_version(seed):
     FormField.objects.first().save()
 
     assert HelpPage.objects.get().content_version != before
+
+
+def hidden_value(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]+)"', html)[1]
+
+
+def test_compressed_page_is_the_same_page_as_the_plain_one(client, seed):
+    plain = client.get(HELP_URL).text
+    packed = client.get(HELP_URL, headers={"accept-encoding": "gzip, deflate"})
+
+    unpacked = gzip.decompress(packed.content).decode()
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    for name in ("csrfmiddlewaretoken", "token"):
+        unpacked = unpacked.replace(hidden_value(unpacked, name), hidden_value(plain, name))
+    assert unpacked == plain
+
+
+def test_every_visitor_gets_their_own_tokens_in_the_cached_page(seed):
+    first, second = Client().get(HELP_URL).text, Client().get(HELP_URL).text
+
+    assert hidden_value(first, "token") != hidden_value(second, "token")
+    assert hidden_value(first, "csrfmiddlewaretoken") != hidden_value(second, "csrfmiddlewaretoken")
+
+
+def test_contact_form_from_the_cached_page_passes_the_csrf_check(seed):
+    browser = Client(enforce_csrf_checks=True)
+    page = gzip.decompress(browser.get(HELP_URL, headers={"accept-encoding": "gzip"}).content)
+    form = page.decode()
+
+    response = browser.post(
+        reverse("tickets:contact"),
+        {
+            "csrfmiddlewaretoken": hidden_value(form, "csrfmiddlewaretoken"),
+            "token": hidden_value(form, "token"),
+            "name": "Kari",
+            "email": "kari@example.no",
+            "message": "Fakturaen mangler.",
+        },
+    )
+
+    assert response.status_code == 303
