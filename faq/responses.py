@@ -11,8 +11,8 @@ that stream with its own end, which costs a few kilobytes of compression whateve
 
 import re
 import uuid
-from collections.abc import Callable
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpResponse
