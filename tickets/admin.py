@@ -193,14 +193,18 @@ class TicketAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not TicketNote:
             return super().save_formset(request, form, formset, change)
-        for note in formset.save(commit=False):
-            if note.pk is None and note.body.strip():
-                ticket_reply(
-                    ticket=form.instance,
-                    author=request.user,
-                    body=note.body.strip(),
-                    is_public=note.kind == TicketNote.Kind.PUBLIC,
-                )
+        # The admin's change message names formset.new_objects: the notes ticket_reply saved,
+        # not the form's unsaved copies (no created_at yet, so str() on them fails).
+        formset.new_objects = [
+            ticket_reply(
+                ticket=form.instance,
+                author=request.user,
+                body=note.body.strip(),
+                is_public=note.kind == TicketNote.Kind.PUBLIC,
+            )
+            for note in formset.save(commit=False)
+            if note.pk is None and note.body.strip()
+        ]
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):

@@ -1,0 +1,585 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
+from tickets.services import ticket_reply
+
+CHANGELIST = reverse("admin:tickets_ticket_changelist")
+# The thread and the new-note inline share TicketNote's prefix "notes"; the admin numbers the
+# second one.
+NEW_NOTE = "notes-2-0"
+SCRIPT = "<script>alert(1)</script>"
+IMAGE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def agent(django_user_model):
+    user = django_user_model.objects.create_user("agent", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Kundeservice"))
+    return user
+
+
+@pytest.fixture
+def agent_client(agent):
+    agent_client = Client()
+    agent_client.force_login(agent)
+    return agent_client
+
+
+@pytest.fixture
+def editor_client(django_user_model):
+    user = django_user_model.objects.create_user("redaktor", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Redaktør"))
+    editor_client = Client()
+    editor_client.force_login(user)
+    return editor_client
+
+
+@pytest.fixture
+def make_ticket(db):
+    """A ticket row with any field set (pk, status, assignee) and no emails queued.
+
+    Overrides conftest's make_ticket, which goes through ticket_create and so cannot set them.
+    """
+
+    def make(**overrides) -> Ticket:
+        values = {
+            "name": "Kari Nordmann",
+            "email": "kari@example.no",
+            "message": "Fakturaen mangler",
+        }
+        return Ticket.objects.create(**values | overrides)
+
+    return make
+
+
+def change_url(ticket):
+    return reverse("admin:tickets_ticket_change", args=[ticket.pk])
+
+
+def change_form_data(client, ticket, **fields):
+    """What a browser posts from the ticket page as rendered (hidden inputs, chosen options),
+    with `fields` changed: the inline prefixes and management forms come from the page itself."""
+    page = client.get(change_url(ticket)).text
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        data[name] = chosen[1] if chosen else ""
+    return data | fields
+
+
+def listed(response):
+    return [ticket.pk for ticket in response.context["cl"].result_list]
+
+
+def action(client, name, tickets, **fields):
+    return client.post(
+        CHANGELIST, {"action": name, "_selected_action": [t.pk for t in tickets], **fields}
+    )
+
+
+def test_agent_group_holds_exactly_the_ticket_work_permissions(db):
+    group = Group.objects.get(name="Kundeservice")
+
+    codenames = set(group.permissions.values_list("codename", flat=True))
+
+    assert codenames == {
+        "view_ticket",
+        "change_ticket",
+        "view_ticketnote",
+        "add_ticketnote",
+        "view_ticketevent",
+        "view_outboundemail",
+        "view_suggestionimpression",
+    }
+    assert not group.permissions.exclude(content_type__app_label="tickets").exists()
+
+
+def test_agent_sees_the_changelist_and_a_ticket_page(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    changelist = agent_client.get(CHANGELIST)
+    change = agent_client.get(change_url(ticket))
+
+    assert changelist.status_code == change.status_code == 200
+    assert ticket.reference in changelist.text
+    assert "Fakturaen mangler" in change.text
+
+
+def test_agent_cannot_open_the_faq_admin(agent_client, make_entry):
+    entry = make_entry()
+
+    changelist = agent_client.get(reverse("admin:faq_faqentry_changelist"))
+    change = agent_client.get(reverse("admin:faq_faqentry_change", args=[entry.pk]))
+
+    assert changelist.status_code == change.status_code == 403
+
+
+def test_editor_cannot_open_tickets(editor_client, make_ticket):
+    ticket = make_ticket()
+
+    changelist = editor_client.get(CHANGELIST)
+    change = editor_client.get(change_url(ticket))
+
+    assert changelist.status_code == change.status_code == 403
+
+
+def test_editor_admin_index_has_no_ticket_app(editor_client):
+    response = editor_client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert reverse("admin:app_list", args=["faq"]) in response.text
+    assert reverse("admin:app_list", args=["tickets"]) not in response.text
+    assert CHANGELIST not in response.text
+
+
+def test_changelist_shows_reference_subject_customer_status_priority_assignee_and_age(
+    agent_client, agent, make_ticket
+):
+    make_ticket(
+        pk=42,
+        message="Pakken kom aldri fram\n\netter tre uker",
+        priority=Ticket.Priority.HIGH,
+        assignee=agent,
+    )
+
+    response = agent_client.get(CHANGELIST)
+
+    row = re.search(r'<tr><td class="action-checkbox">.*?</tr>', response.text, re.S)[0]
+    assert "SEK-000042" in row
+    assert '<td class="field-subject"><a href="' in row
+    assert "Pakken kom aldri fram etter tre uker" in row
+    assert '<td class="field-customer">Kari Nordmann &lt;kari@example.no&gt;</td>' in row
+    assert f'<td class="field-status">{Ticket.Status.NEW.label}</td>' in row
+    assert f'<td class="field-priority">{Ticket.Priority.HIGH.label}</td>' in row
+    assert '<td class="field-assignee nowrap">agent</td>' in row
+    assert '<td class="field-age">0\xa0minutter</td>' in row
+
+
+def test_subject_is_the_start_of_a_long_message(agent_client, make_ticket):
+    make_ticket(message="Hei! " + "Jeg har et langt spørsmål om fakturaen. " * 10)
+
+    response = agent_client.get(CHANGELIST)
+
+    assert "Hei! Jeg har et langt spørsmål om fakturaen. Jeg har et lan…" in response.text
+
+
+def test_status_filter_lists_only_that_status(agent_client, make_ticket):
+    make_ticket()
+    waiting = make_ticket(status=Ticket.Status.WAITING)
+
+    response = agent_client.get(CHANGELIST, {"status__exact": "waiting"})
+
+    assert listed(response) == [waiting.pk]
+
+
+def test_priority_filter_lists_only_that_priority(agent_client, make_ticket):
+    make_ticket()
+    urgent = make_ticket(priority=Ticket.Priority.URGENT)
+
+    response = agent_client.get(CHANGELIST, {"priority__exact": "urgent"})
+
+    assert listed(response) == [urgent.pk]
+
+
+def test_unassigned_filter_lists_tickets_without_an_assignee(agent_client, agent, make_ticket):
+    make_ticket(assignee=agent)
+    unassigned = make_ticket()
+
+    response = agent_client.get(CHANGELIST, {"assignee": "none"})
+
+    assert listed(response) == [unassigned.pk]
+    assert '<a href="?assignee=none">' in response.text
+
+
+def test_mine_filter_lists_the_agents_own_tickets(
+    agent_client, agent, django_user_model, make_ticket
+):
+    colleague = django_user_model.objects.create_user("kollega", is_staff=True)
+    make_ticket()
+    make_ticket(assignee=colleague)
+    mine = make_ticket(assignee=agent)
+
+    response = agent_client.get(CHANGELIST, {"assignee": "me"})
+
+    assert listed(response) == [mine.pk]
+
+
+def test_search_by_reference_finds_exactly_that_ticket(agent_client, make_ticket):
+    wanted = make_ticket(pk=42)
+    make_ticket(pk=420)
+    make_ticket(pk=421, message="Gjelder SEK-000042")
+
+    response = agent_client.get(CHANGELIST, {"q": "SEK-000042"})
+
+    assert listed(response) == [wanted.pk]
+
+
+@pytest.mark.parametrize("term", ["ola@example.no", "Ola Hansen", "kvitteringen"])
+def test_search_finds_email_name_and_message_text(agent_client, make_ticket, term):
+    make_ticket()
+    wanted = make_ticket(
+        name="Ola Hansen", email="ola@example.no", message="Jeg finner ikke kvitteringen"
+    )
+
+    response = agent_client.get(CHANGELIST, {"q": term})
+
+    assert listed(response) == [wanted.pk]
+
+
+def test_assign_to_me_action_assigns_and_records_the_change(agent_client, agent, make_ticket):
+    ticket = make_ticket()
+
+    action(agent_client, "assign_to_me", [ticket])
+
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    event = TicketEvent.objects.get(ticket=ticket)
+    assert (event.actor, event.field, event.old_value, event.new_value) == (
+        agent,
+        "assignee",
+        "",
+        "agent",
+    )
+
+
+def test_set_status_action_changes_status_and_records_the_change(agent_client, agent, make_ticket):
+    tickets = [make_ticket(), make_ticket()]
+
+    action(agent_client, "set_status", tickets, status="open")
+
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"open"}
+    assert set(
+        TicketEvent.objects.values_list("ticket", "actor", "field", "old_value", "new_value")
+    ) == {(t.pk, agent.pk, "status", "new", "open") for t in tickets}
+
+
+def test_set_priority_action_changes_priority_and_records_the_change(
+    agent_client, agent, make_ticket
+):
+    ticket = make_ticket()
+
+    action(agent_client, "set_priority", [ticket], priority="urgent")
+
+    ticket.refresh_from_db()
+    assert ticket.priority == Ticket.Priority.URGENT
+    event = TicketEvent.objects.get(ticket=ticket)
+    assert (event.actor, event.field, event.old_value, event.new_value) == (
+        agent,
+        "priority",
+        "normal",
+        "urgent",
+    )
+
+
+def test_set_status_action_without_a_status_changes_nothing(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    action(agent_client, "set_status", [ticket], status="")
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW
+    assert not TicketEvent.objects.exists()
+
+
+def test_set_status_action_refuses_an_unknown_status(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    action(agent_client, "set_status", [ticket], status="deleted")
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW
+    assert not TicketEvent.objects.exists()
+
+
+def test_changes_from_actions_are_shown_on_the_ticket_page(agent_client, make_ticket):
+    ticket = make_ticket()
+    action(agent_client, "assign_to_me", [ticket])
+    action(agent_client, "set_status", [ticket], status="open")
+
+    response = agent_client.get(change_url(ticket))
+
+    assert "assignee:  → agent" in response.text
+    assert "status: new → open" in response.text
+    assert '<td class="field-actor">' in response.text
+
+
+@pytest.mark.parametrize("status", ["closed", "resolved"])
+def test_closing_or_resolving_in_bulk_sets_resolved_at(agent_client, make_ticket, status):
+    ticket = make_ticket()
+
+    action(agent_client, "set_status", [ticket], status=status)
+
+    ticket.refresh_from_db()
+    assert ticket.resolved_at is not None
+
+
+def test_reopening_clears_resolved_at(agent_client, make_ticket):
+    ticket = make_ticket()
+    action(agent_client, "set_status", [ticket], status="closed")
+
+    action(agent_client, "set_status", [ticket], status="open")
+
+    ticket.refresh_from_db()
+    assert ticket.resolved_at is None
+
+
+def test_change_form_records_status_priority_and_assignee_changes(agent_client, agent, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client, ticket, status="waiting", priority="high", assignee=agent.pk
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == ("waiting", "high", agent)
+    assert set(TicketEvent.objects.values_list("actor", "field", "old_value", "new_value")) == {
+        (agent.pk, "status", "new", "waiting"),
+        (agent.pk, "priority", "normal", "high"),
+        (agent.pk, "assignee", "", "agent"),
+    }
+
+
+def test_change_form_without_changes_records_nothing(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    response = agent_client.post(change_url(ticket), change_form_data(agent_client, ticket))
+
+    assert response.status_code == 302
+    assert not TicketEvent.objects.exists()
+
+
+def test_resolving_on_the_change_form_sets_resolved_at(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    agent_client.post(change_url(ticket), change_form_data(agent_client, ticket, status="resolved"))
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.RESOLVED
+    assert ticket.resolved_at is not None
+
+
+def test_customer_message_is_shown_as_text(agent_client, make_ticket):
+    ticket = make_ticket(name=f"Kari {SCRIPT}", message=f"Hei {SCRIPT}\nog {IMAGE}")
+
+    changelist = agent_client.get(CHANGELIST)
+    change = agent_client.get(change_url(ticket))
+
+    for page in (changelist.text, change.text):
+        assert SCRIPT not in page
+        assert IMAGE not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "og &lt;img src=x onerror=alert(1)&gt;" in change.text
+
+
+def test_public_reply_creates_note_email_and_first_response(agent_client, agent, make_ticket):
+    ticket = make_ticket(pk=42)
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "  Fakturaen er sendt på nytt.  "},
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 302
+    note = TicketNote.objects.get()
+    assert (note.ticket, note.author, note.kind, note.body) == (
+        ticket,
+        agent,
+        TicketNote.Kind.PUBLIC,
+        "Fakturaen er sendt på nytt.",
+    )
+    email = OutboundEmail.objects.get()
+    assert (email.kind, email.to) == (OutboundEmail.Kind.REPLY, "kari@example.no")
+    assert "SEK-000042" in email.subject
+    assert "Fakturaen er sendt på nytt." in email.text_body
+    ticket.refresh_from_db()
+    assert ticket.first_response_at == note.created_at
+
+
+def test_second_reply_keeps_the_first_response_time(agent_client, make_ticket):
+    ticket = make_ticket()
+    first = ticket_reply(ticket=ticket, author=None, body="Første svar", is_public=True)
+    data = change_form_data(
+        agent_client, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Andre svar"}
+    )
+
+    agent_client.post(change_url(ticket), data)
+
+    ticket.refresh_from_db()
+    assert ticket.first_response_at == first.created_at
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.REPLY).count() == 2
+
+
+def test_internal_note_sends_nothing_and_is_no_first_response(agent_client, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "internal", f"{NEW_NOTE}-body": "Sjekk med regnskap"},
+    )
+
+    agent_client.post(change_url(ticket), data)
+
+    assert TicketNote.objects.get().kind == TicketNote.Kind.INTERNAL
+    assert not OutboundEmail.objects.exists()
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None
+
+
+def test_existing_notes_cannot_be_edited(agent_client, make_ticket):
+    ticket = make_ticket()
+    note = ticket_reply(ticket=ticket, author=None, body="Opprinnelig", is_public=False)
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{"notes-0-id": note.pk, "notes-0-kind": "public", "notes-0-body": "Endret"},
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert (note.kind, note.body) == (TicketNote.Kind.INTERNAL, "Opprinnelig")
+    assert TicketNote.objects.count() == 1
+    assert 'name="notes-0-body"' not in agent_client.get(change_url(ticket)).text
+
+
+def customer_with_history(make_ticket, *, email, name):
+    """Two tickets of one customer, each with a reply (a note and an email)."""
+    tickets = [
+        make_ticket(email=email, name=name, message=f"Melding {n} fra {name}") for n in (1, 2)
+    ]
+    for ticket in tickets:
+        ticket_reply(ticket=ticket, author=None, body=f"Svar til {name}", is_public=True)
+    return tickets
+
+
+def test_export_holds_every_ticket_of_the_selected_addresses_and_no_others(
+    agent_client, make_ticket
+):
+    selected, other_of_same = customer_with_history(
+        make_ticket, email="kari@example.no", name="Kari"
+    )
+    customer_with_history(make_ticket, email="ola@example.no", name="Ola")
+
+    response = action(agent_client, "export_personal_data", [selected])
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith("attachment;")
+    data = response.json()
+    assert data["email_addresses"] == ["kari@example.no"]
+    assert [t["reference"] for t in data["tickets"]] == [
+        selected.reference,
+        other_of_same.reference,
+    ]
+    assert data["tickets"][0]["notes"][0]["text"] == "Svar til Kari"
+    assert data["tickets"][0]["emails"][0]["to"] == "kari@example.no"
+    assert "ola" not in response.content.decode().lower()
+
+
+def test_export_is_logged_without_personal_data(agent_client, agent, make_ticket):
+    kari = customer_with_history(make_ticket, email="kari@example.no", name="Kari")
+    ola = customer_with_history(make_ticket, email="ola@example.no", name="Ola")
+
+    action(agent_client, "export_personal_data", kari[:1])
+
+    events = TicketEvent.objects.all()
+    assert {e.ticket_id for e in events} == {t.pk for t in kari}
+    assert {(e.actor, e.field, e.old_value, e.new_value) for e in events} == {
+        (agent, "privacy", "", "exported")
+    }
+    assert not TicketEvent.objects.filter(ticket__in=ola).exists()
+
+
+def test_erase_anonymises_every_ticket_of_the_selected_addresses(admin_client, make_ticket):
+    selected, other_of_same = customer_with_history(
+        make_ticket, email="kari@example.no", name="Kari"
+    )
+
+    response = action(admin_client, "erase", [selected])
+
+    assert response.status_code == 302
+    for ticket in (selected, other_of_same):
+        ticket.refresh_from_db()
+        assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
+        assert ticket.anonymised_at is not None
+        assert list(ticket.notes.values_list("body", flat=True)) == [""]
+        assert not ticket.emails.exists()
+
+
+def test_erase_is_logged(admin_client, admin_user, make_ticket):
+    kari = customer_with_history(make_ticket, email="kari@example.no", name="Kari")
+
+    action(admin_client, "erase", kari[:1])
+
+    events = TicketEvent.objects.all()
+    assert {e.ticket_id for e in events} == {t.pk for t in kari}
+    assert {(e.actor, e.field, e.old_value, e.new_value) for e in events} == {
+        (admin_user, "privacy", "", "erased")
+    }
+
+
+def test_erase_leaves_other_customers_untouched(admin_client, make_ticket):
+    kari = customer_with_history(make_ticket, email="kari@example.no", name="Kari")
+    ola = customer_with_history(make_ticket, email="ola@example.no", name="Ola")
+
+    action(admin_client, "erase", kari[:1])
+
+    for ticket in ola:
+        ticket.refresh_from_db()
+        assert (ticket.name, ticket.email) == ("Ola", "ola@example.no")
+        assert ticket.message.startswith("Melding")
+        assert ticket.anonymised_at is None
+        assert list(ticket.notes.values_list("body", flat=True)) == ["Svar til Ola"]
+        assert ticket.emails.count() == 1
+        assert not ticket.events.exists()
+
+
+def test_agent_is_not_offered_the_erase_action(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    changelist = agent_client.get(CHANGELIST)
+    action(agent_client, "erase", [ticket])
+
+    assert '<option value="export_personal_data">' in changelist.text
+    assert '<option value="erase">' not in changelist.text
+    ticket.refresh_from_db()
+    assert ticket.anonymised_at is None
+    assert ticket.email == "kari@example.no"
+
+
+@pytest.mark.parametrize("tickets", [10, 1000])
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"assignee": "none", "status": "new"}, {"q": "SEK-000005"}],
+    ids=["default", "unassigned-new", "reference"],
+)
+def test_changelist_query_count_does_not_grow_with_tickets(
+    agent_client, agent, django_assert_num_queries, tickets, query
+):
+    Ticket.objects.bulk_create(
+        Ticket(
+            pk=n,
+            name=f"Kunde {n}",
+            email=f"kunde{n}@example.no",
+            message=f"Melding {n}",
+            assignee=None if n % 3 else agent,
+        )
+        for n in range(1, tickets + 1)
+    )
+
+    # Session, user, user and group permissions, staff for the assignee filter, count, one page.
+    with django_assert_num_queries(7):
+        response = agent_client.get(CHANGELIST, query)
+
+    assert response.status_code == 200
+    assert listed(response)
