@@ -117,6 +117,8 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "kundeservice@etn.no")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Closed tickets older than this are anonymised by manage.py purge_tickets.
 TICKET_RETENTION_DAYS = int(os.environ.get("TICKET_RETENTION_DAYS", 365))
+# Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
+EMAIL_RETRY_SECONDS = int(os.environ.get("EMAIL_RETRY_SECONDS", 30))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

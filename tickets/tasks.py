@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tickets.models import OutboundEmail
 
-RETRY_FIRST = timedelta(seconds=30)
+# The first wait is settings.EMAIL_RETRY_SECONDS; it doubles with each failure, up to this.
 RETRY_MAX = timedelta(hours=1)
 
 
@@ -37,7 +37,10 @@ def outbound_email_send(*, email_id: int) -> str:
         OutboundEmail.objects.filter(pk=email_id).update(
             attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:500]
         )
-        delay = min(RETRY_FIRST * 2**email.attempts, RETRY_MAX)
+        # In whole seconds: a timedelta doubled forty-odd times overflows, and the retries would
+        # end for good after a day and a half of SMTP outage.
+        seconds = settings.EMAIL_RETRY_SECONDS * 2**email.attempts
+        delay = timedelta(seconds=min(seconds, RETRY_MAX.total_seconds()))
         outbound_email_send.using(run_after=timezone.now() + delay).enqueue(email_id=email_id)
         return f"failed, retrying in {delay}"
     OutboundEmail.objects.filter(pk=email_id).update(

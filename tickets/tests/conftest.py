@@ -1,0 +1,138 @@
+import email
+import email.policy
+import re
+import signal
+import socket
+from email.message import EmailMessage
+from io import StringIO
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from tickets.models import Ticket
+from tickets.services import ticket_create
+
+# db_worker takes these over for its graceful stop; pytest needs Ctrl+C back afterwards.
+WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+
+
+class SmtpServer:
+    """An SMTP server on loopback that keeps what it receives; it can go down and come back.
+
+    With `refusing` set it answers every recipient "451 try again later", as a greylisting or
+    overloaded server does.
+    """
+
+    def __init__(self, port: int):
+        self.port = port
+        self.refusing = False
+        self.messages: list[EmailMessage] = []
+        # The envelope recipients of each message, in the same order: who really got it.
+        self.recipients: list[list[str]] = []
+        self._controller = None
+
+    def start(self) -> None:
+        # A stopped Controller has closed its event loop, so each start makes a new one.
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+        self._controller = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._controller is not None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refusing:
+            return "451 4.7.1 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running SmtpServer, and the default mailer pointed at it instead of Django's locmem."""
+    server = SmtpServer(port=_free_port())
+    server.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
+        }
+    }
+    yield server
+    if server.is_running:
+        server.stop()
+
+
+@pytest.fixture
+def worker_run():
+    """Run `manage.py db_worker --batch`: every task that is due, then exit; returns its log.
+
+    Tests using it need @pytest.mark.django_db(transaction=True): between tasks the worker closes
+    connections left inside a transaction, and on PostgreSQL that would end the test's own.
+    """
+
+    def run() -> str:
+        output = StringIO()
+        handlers = {number: signal.getsignal(number) for number in WORKER_SIGNALS}
+        try:
+            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=output)
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+        return output.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def make_ticket(db):
+    """A ticket as the contact form creates it, with its two emails queued."""
+
+    def make(**overrides) -> Ticket:
+        values = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Hei!"}
+        ticket, _ = ticket_create(**values | overrides)
+        return ticket
+
+    return make
+
+
+@pytest.fixture
+def contact_submit(seed):
+    """Send the help page's contact form as a browser does: read the page for the form's token
+    and CSRF token, then post it with Kari's details updated by `fields`. Returns the response."""
+    client = Client(enforce_csrf_checks=True)
+    # The rate limit counts in the cache table, which flushing after a transactional test leaves.
+    cache.clear()
+
+    def submit(**fields):
+        page = client.get(reverse("faq:help_page")).text
+        hidden = {
+            name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
+            for name in ["csrfmiddlewaretoken", "token"]
+        }
+        data = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Hei!"}
+        return client.post(reverse("tickets:contact"), hidden | data | fields)
+
+    yield submit
+    cache.clear()

@@ -1,0 +1,195 @@
+import re
+
+import pytest
+from django.utils.translation import gettext, override
+
+from tickets.models import OutboundEmail, Ticket, TicketNote
+from tickets.services import ticket_reply
+
+# The worker claims and finishes tasks in transactions of its own (see worker_run).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCRIPT = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+INJECTED_NAME = "Kari\r\nBcc: victim@example.com"
+
+
+def email_to(smtp_server, address):
+    (message,) = [m for m in smtp_server.messages if m["To"] == address]
+    return message
+
+
+def text_of(message) -> str:
+    # SMTP carries lines ending in CRLF; the customer wrote "\n".
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def html_of(message) -> str:
+    return message.get_body(("html",)).get_content().replace("\r\n", "\n")
+
+
+def test_contact_form_emails_the_customer_and_support_once_the_worker_runs(
+    contact_submit, smtp_server, worker_run, settings
+):
+    response = contact_submit(email="ola@example.no", message="Fakturaen mangler")
+    sent_before_the_worker = len(smtp_server.messages)
+
+    worker_run()
+
+    assert response.status_code == 303
+    assert sent_before_the_worker == 0
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        ["ola@example.no", settings.SUPPORT_EMAIL]
+    )
+
+
+def test_same_form_sent_twice_is_emailed_once(contact_submit, smtp_server, worker_run):
+    first = contact_submit()
+    contact_submit(token=first.wsgi_request.POST["token"])
+
+    worker_run()
+
+    assert Ticket.objects.count() == 1
+    assert len(smtp_server.messages) == 2
+
+
+def test_confirmation_has_the_reference_in_the_subject(make_ticket, smtp_server, worker_run):
+    ticket = make_ticket(email="kari@example.no")
+
+    worker_run()
+
+    assert re.fullmatch(r"SEK-\d{6}", ticket.reference)
+    assert f"[{ticket.reference}]" in email_to(smtp_server, "kari@example.no")["Subject"]
+
+
+def test_confirmation_has_a_text_and_an_html_part_with_the_reference_and_the_message(
+    make_ticket, smtp_server, worker_run
+):
+    ticket = make_ticket(email="kari@example.no", message="Fakturaen mangler.\nHva gjør jeg?")
+
+    worker_run()
+
+    confirmation = email_to(smtp_server, "kari@example.no")
+    assert confirmation.get_content_type() == "multipart/alternative"
+    for body in [text_of(confirmation), html_of(confirmation)]:
+        assert ticket.reference in body
+        assert "Fakturaen mangler.\nHva gjør jeg?" in body
+
+
+def test_confirmation_comes_from_the_portal_address(make_ticket, smtp_server, worker_run, settings):
+    make_ticket(email="kari@example.no")
+
+    worker_run()
+
+    assert email_to(smtp_server, "kari@example.no")["From"] == settings.DEFAULT_FROM_EMAIL
+
+
+def test_notification_names_the_customer_and_replies_go_to_them(
+    make_ticket, smtp_server, worker_run, settings
+):
+    ticket = make_ticket(name="Ola Nordmann", email="ola@example.no")
+
+    worker_run()
+
+    notification = email_to(smtp_server, settings.SUPPORT_EMAIL)
+    assert notification["Reply-To"] == "ola@example.no"
+    assert notification["Subject"].startswith(f"[{ticket.reference}]")
+    assert "Ola Nordmann" in notification["Subject"]
+
+
+def test_notification_links_to_the_ticket_in_the_admin(
+    make_ticket, smtp_server, worker_run, settings
+):
+    settings.SITE_URL = "https://hjelp.example.no"
+    ticket = make_ticket()
+
+    worker_run()
+
+    notification = email_to(smtp_server, settings.SUPPORT_EMAIL)
+    link = f"https://hjelp.example.no/admin/tickets/ticket/{ticket.pk}/change/"
+    assert link in text_of(notification)
+    assert f'<a href="{link}">' in html_of(notification)
+
+
+@pytest.mark.parametrize("kind", [OutboundEmail.Kind.CONFIRMATION, OutboundEmail.Kind.NOTIFICATION])
+def test_html_part_escapes_markup_in_the_message(make_ticket, smtp_server, worker_run, kind):
+    make_ticket(message=SCRIPT)
+    to = OutboundEmail.objects.get(kind=kind).to
+
+    worker_run()
+
+    html = html_of(email_to(smtp_server, to))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script" not in html
+    assert "<img" not in html
+
+
+def test_text_part_keeps_the_message_as_written(make_ticket, smtp_server, worker_run):
+    make_ticket(email="kari@example.no", message=SCRIPT)
+
+    worker_run()
+
+    assert SCRIPT in text_of(email_to(smtp_server, "kari@example.no"))
+
+
+def test_contact_form_refuses_a_name_with_a_line_break(contact_submit, settings):
+    response = contact_submit(name=INJECTED_NAME)
+
+    assert response.status_code == 400
+    with override(settings.LANGUAGE_CODE):
+        error = gettext("The name cannot contain line breaks or control characters.")
+    assert error in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_name_with_a_line_break_adds_no_header_to_the_notification(
+    make_ticket, smtp_server, worker_run, settings
+):
+    ticket = make_ticket(name=INJECTED_NAME, email="kari@example.no")
+
+    worker_run()
+
+    subject = email_to(smtp_server, settings.SUPPORT_EMAIL)["Subject"]
+    assert subject.startswith(f"[{ticket.reference}]")
+    assert subject.endswith(" Kari Bcc: victim@example.com")
+    assert "\r" not in subject and "\n" not in subject
+    assert all(message["Bcc"] is None for message in smtp_server.messages)
+    assert sorted(smtp_server.recipients) == sorted([["kari@example.no"], [settings.SUPPORT_EMAIL]])
+
+
+def test_public_reply_emails_the_customer_with_the_reference_in_the_subject(
+    make_ticket, smtp_server, worker_run, admin_user
+):
+    ticket = make_ticket(email="kari@example.no")
+    worker_run()
+
+    ticket_reply(
+        ticket=ticket, author=admin_user, body="Fakturaen er sendt på nytt.", is_public=True
+    )
+    worker_run()
+
+    assert len(smtp_server.messages) == 3
+    reply = smtp_server.messages[-1]
+    assert reply["To"] == "kari@example.no"
+    assert f"[{ticket.reference}]" in reply["Subject"]
+    assert "Fakturaen er sendt på nytt." in text_of(reply)
+    assert "Fakturaen er sendt på nytt." in html_of(reply)
+
+
+def test_public_reply_is_the_first_response(make_ticket, admin_user):
+    ticket = make_ticket()
+
+    note = ticket_reply(ticket=ticket, author=admin_user, body="Vi ser på det.", is_public=True)
+
+    assert Ticket.objects.get().first_response_at == note.created_at
+
+
+def test_internal_note_sends_no_email(make_ticket, smtp_server, worker_run, admin_user):
+    ticket = make_ticket()
+    worker_run()
+
+    note = ticket_reply(ticket=ticket, author=admin_user, body="Sjekk fakturaen.", is_public=False)
+    worker_run()
+
+    assert note.kind == TicketNote.Kind.INTERNAL
+    assert len(smtp_server.messages) == 2
+    assert Ticket.objects.get().first_response_at is None

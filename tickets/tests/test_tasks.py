@@ -1,0 +1,185 @@
+from datetime import datetime, timedelta
+
+import pytest
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tickets.models import OutboundEmail, Ticket
+from tickets.services import tickets_erase
+
+# The worker claims and finishes tasks in transactions of its own (see worker_run).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def retries_queued() -> dict[int, datetime]:
+    """When each email waiting for another try will be tried: {email id: run_after}."""
+    tasks = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    return {task.args_kwargs["kwargs"]["email_id"]: task.run_after for task in tasks}
+
+
+def retries_fall_due() -> None:
+    """Move every queued retry to now, as if its delay had passed."""
+    DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
+
+
+def test_sent_email_is_marked_sent(make_ticket, smtp_server, worker_run):
+    make_ticket()
+
+    worker_run()
+
+    assert len(smtp_server.messages) == 2
+    for email in OutboundEmail.objects.all():
+        assert email.sent_at is not None
+        assert (email.attempts, email.last_error) == (1, "")
+
+
+def test_contact_form_answers_and_keeps_the_ticket_while_the_smtp_server_is_down(
+    contact_submit, smtp_server, worker_run
+):
+    smtp_server.stop()
+
+    response = contact_submit(message="Fakturaen mangler")
+    worker_run()
+
+    assert response.status_code == 303
+    assert Ticket.objects.get().message == "Fakturaen mangler"
+    assert OutboundEmail.objects.filter(sent_at=None).count() == 2
+
+
+def test_failed_send_leaves_the_email_unsent_with_the_error_recorded(
+    make_ticket, smtp_server, worker_run
+):
+    make_ticket()
+    smtp_server.stop()
+
+    worker_run()
+
+    for email in OutboundEmail.objects.all():
+        assert email.sent_at is None
+        assert email.attempts == 1
+        assert email.last_error.startswith("ConnectionRefusedError")
+
+
+def test_failed_send_is_retried_after_the_configured_delay(
+    make_ticket, smtp_server, worker_run, settings
+):
+    settings.EMAIL_RETRY_SECONDS = 5
+    make_ticket()
+    smtp_server.stop()
+    before = timezone.now()
+
+    worker_run()
+
+    after = timezone.now()
+    retries = retries_queued()
+    assert sorted(retries) == sorted(OutboundEmail.objects.values_list("pk", flat=True))
+    for run_after in retries.values():
+        assert before + timedelta(seconds=5) <= run_after <= after + timedelta(seconds=5)
+
+
+def test_emails_are_sent_once_the_smtp_server_is_back(
+    make_ticket, smtp_server, worker_run, settings
+):
+    make_ticket(email="kari@example.no")
+    smtp_server.stop()
+    worker_run()
+    smtp_server.start()
+    retries_fall_due()
+
+    worker_run()
+
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        ["kari@example.no", settings.SUPPORT_EMAIL]
+    )
+    for email in OutboundEmail.objects.all():
+        assert email.sent_at is not None
+        assert (email.attempts, email.last_error) == (2, "")
+
+
+def test_worker_run_after_the_emails_are_sent_sends_nothing_more(
+    make_ticket, smtp_server, worker_run
+):
+    make_ticket()
+    smtp_server.stop()
+    worker_run()
+    smtp_server.start()
+    retries_fall_due()
+    worker_run()
+
+    worker_run()
+
+    assert len(smtp_server.messages) == 2
+    assert retries_queued() == {}
+
+
+def test_smtp_server_refusing_for_now_leaves_the_email_queued_for_a_retry(
+    make_ticket, smtp_server, worker_run
+):
+    make_ticket()
+    smtp_server.refusing = True
+
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert len(retries_queued()) == 2
+    for email in OutboundEmail.objects.all():
+        assert (email.sent_at, email.attempts) == (None, 1)
+        assert "451" in email.last_error
+
+
+def test_emails_refused_for_a_while_are_sent_once_accepted(make_ticket, smtp_server, worker_run):
+    make_ticket()
+    smtp_server.refusing = True
+    worker_run()
+    smtp_server.refusing = False
+    retries_fall_due()
+
+    worker_run()
+    worker_run()
+
+    assert len(smtp_server.messages) == 2
+    assert not OutboundEmail.objects.filter(sent_at=None).exists()
+
+
+def test_retry_delay_doubles_with_each_failure(make_ticket, smtp_server, worker_run, settings):
+    settings.EMAIL_RETRY_SECONDS = 30
+    make_ticket()
+    OutboundEmail.objects.update(attempts=2)
+    smtp_server.stop()
+    before = timezone.now()
+
+    worker_run()
+
+    after = timezone.now()
+    for run_after in retries_queued().values():
+        assert before + timedelta(seconds=120) <= run_after <= after + timedelta(seconds=120)
+
+
+def test_retries_go_on_hourly_however_long_the_smtp_server_is_down(
+    make_ticket, smtp_server, worker_run, settings
+):
+    settings.EMAIL_RETRY_SECONDS = 30
+    make_ticket()
+    # Two days of failures: seven to reach the hour, then one an hour.
+    OutboundEmail.objects.update(attempts=7 + 41)
+    smtp_server.stop()
+    before = timezone.now()
+
+    worker_run()
+
+    after = timezone.now()
+    retries = retries_queued()
+    assert len(retries) == 2
+    for run_after in retries.values():
+        assert before + timedelta(hours=1) <= run_after <= after + timedelta(hours=1)
+
+
+def test_email_of_a_ticket_erased_before_sending_is_not_sent(make_ticket, smtp_server, worker_run):
+    make_ticket(email="kari@example.no")
+    tickets_erase(emails=["kari@example.no"], actor=None)
+
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert retries_queued() == {}
