@@ -1,6 +1,6 @@
 from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -20,6 +20,7 @@ from faq.models import (
     HelpPage,
     help_pages_changed,
 )
+from tickets.models import SuggestionImpression
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
@@ -73,6 +74,8 @@ class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
         "helpful_count",
         "not_helpful_count",
         "helpful_share",
+        "suggested_count",
+        "sent_anyway_count",
         "updated_at",
     ]
     list_display_links = ["question"]
@@ -84,6 +87,24 @@ class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
     readonly_fields = ["feedback"]
     formfield_overrides = MARKDOWN_EDITOR
     actions = ["publish", "hide"]
+    # Our override extends adminsortable2's template, which keeps drag and drop working.
+    change_list_template = "admin/faq/faqentry/change_list.html"
+
+    def get_queryset(self, request):
+        # A GROUP BY query ignores Meta.ordering, so the order is given again.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                suggested_count=Count("impressions"),
+                sent_anyway_count=Count("impressions", filter=Q(impressions__ticket__isnull=False)),
+            )
+            .order_by(*FaqEntry._meta.ordering)
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"deflection": suggestion_deflection(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -124,6 +145,14 @@ class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
         votes = entry.helpful_count + entry.not_helpful_count
         return f"{100 * entry.helpful_count // votes} %" if votes else "–"
 
+    @admin.display(description=_("suggested"), ordering="suggested_count")
+    def suggested_count(self, entry):
+        return entry.suggested_count
+
+    @admin.display(description=_("sent anyway"), ordering="sent_anyway_count")
+    def sent_anyway_count(self, entry):
+        return entry.sent_anyway_count
+
     @admin.display(description=_("feedback"))
     def feedback(self, entry):
         return format_html(
@@ -151,6 +180,22 @@ class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
             else ngettext("%(count)d entry hidden.", "%(count)d entries hidden.", count)
         )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+def suggestion_deflection() -> dict | None:
+    """How many forms that showed suggestions were not sent; None before any was shown."""
+    totals = SuggestionImpression.objects.aggregate(
+        forms=Count("form_token", distinct=True),
+        sent=Count("form_token", distinct=True, filter=Q(ticket__isnull=False)),
+    )
+    if not totals["forms"]:
+        return None
+    not_sent = totals["forms"] - totals["sent"]
+    return {
+        "forms": totals["forms"],
+        "not_sent": not_sent,
+        "share": 100 * not_sent // totals["forms"],
+    }
 
 
 @admin.register(FaqImage)

@@ -34,17 +34,22 @@ def contact(request):
     success = _success_url(form_block.block)
     if form.is_spam():
         return HttpResponseRedirect(success, status=303)
-    if is_ratelimited(
-        request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
-    ):
-        return render(request, "429.html", status=429)
-    ticket, _ = ticket_create(
-        name=form.cleaned_data["name"],
-        email=form.cleaned_data["email"],
-        message=form.cleaned_data["message"],
-        submission_token=form.cleaned_data["token"],
-        source_page=page_view.page,
-    )
+    token = form.cleaned_data["token"]
+    # A reload or a second click sends the same form again: it gets the first ticket, and it
+    # does not count against the rate limit.
+    ticket = Ticket.objects.filter(submission_token=token).first()
+    if ticket is None:
+        if is_ratelimited(
+            request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
+        ):
+            return render(request, "429.html", status=429)
+        ticket, _ = ticket_create(
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            message=form.cleaned_data["message"],
+            submission_token=token,
+            source_page=page_view.page,
+        )
     response = HttpResponseRedirect(success, status=303)
     response.set_signed_cookie(
         TICKET_COOKIE,
@@ -60,7 +65,8 @@ def contact(request):
 
 @require_GET
 def thanks(request, slug):
-    paths = [f"/{slug}", f"/{slug}/"]
+    # Editors may write the path with or without slashes; _success_url redirects to /slug/.
+    paths = [slug, f"{slug}/", f"/{slug}", f"/{slug}/"]
     if not Block.objects.filter(kind=Block.Kind.HELP_FORM, success_path__in=paths).exists():
         raise Http404
     try:

@@ -97,7 +97,7 @@ def test_changelist_query_count_does_not_grow_with_entries(
     for _ in range(entries):
         make_entry()
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = editor_client.get(CHANGELIST)
 
     assert response.status_code == 200

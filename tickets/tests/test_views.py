@@ -1,0 +1,516 @@
+import re
+import uuid
+from html import unescape
+
+import pytest
+from django.core.cache import cache
+from django.core.signing import get_cookie_signer
+from django.test import Client
+from django.urls import reverse
+
+from faq.models import Block, FaqEntry, FormField
+from tickets.models import OutboundEmail, SuggestionImpression, Ticket
+
+HELP_URL = reverse("faq:help_page")
+CONTACT_URL = reverse("tickets:contact")
+SUGGEST_URL = reverse("tickets:suggest")
+SUCCESS_URL = "/suksess/"
+TICKET_COOKIE = "sekvens_ticket"
+FORGOT_PASSWORD = "Jeg har glemt passordet og får ikke logget inn"
+# Our own texts on the customer's pages; in Norwegian none of them may be left in English.
+ENGLISH_TEXTS = [
+    "Please correct the fields marked below:",
+    "The name cannot contain line breaks or control characters.",
+    "The message contains characters we cannot read.",
+    "Maybe one of these answers helps:",
+    "Leave this field empty",
+    "Thank you for your message",
+    "Your reference is",
+    "We have received your message",
+    "Back to the help page",
+    "Too many messages",
+    "We have received several messages from you",
+]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(db):
+    # The rate limit counts in the default cache.
+    cache.clear()
+
+
+def form_token(client) -> str:
+    return re.search(r'name="token" value="([^"]+)"', client.get(HELP_URL).text)[1]
+
+
+def contact_data(client, **overrides) -> dict:
+    data = {
+        "name": "Kari Nordmann",
+        "email": "kari@example.no",
+        "message": "Fakturaen for mars mangler.",
+        "token": form_token(client),
+    }
+    return data | overrides
+
+
+def suggest(client, message, token=None, **extra):
+    return client.post(SUGGEST_URL, {"message": message, "token": token or uuid.uuid4()}, **extra)
+
+
+def error_next_to(response, field) -> str:
+    match = re.search(
+        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', response.text, re.S
+    )
+    return unescape(re.sub(r"<[^>]+>", "", match[1])).strip() if match else ""
+
+
+def typed_value(response, field) -> str | None:
+    if match := re.search(rf'<input type="\w+" name="{field}"(?: value="([^"]*)")?', response.text):
+        return unescape(match[1] or "")
+    if match := re.search(
+        rf'<textarea name="{field}"[^>]*>\n(.*?)</textarea>', response.text, re.S
+    ):
+        return unescape(match[1])
+    return None
+
+
+def english_left(response) -> list[str]:
+    return [text for text in ENGLISH_TEXTS if text in response.text]
+
+
+INVALID_FORMS = {
+    "empty": ({"name": "", "email": "", "message": ""}, ["name", "email", "message"]),
+    "invalid-email": ({"email": "kari@"}, ["email"]),
+    "too-long-message": ({"message": "x" * 5001}, ["message"]),
+    "name-with-line-break": ({"name": "Kari\r\nBcc: alle@example.no"}, ["name"]),
+    "name-with-control-character": ({"name": "Kari\x07"}, ["name"]),
+}
+
+
+def label_of(response, field) -> str | None:
+    match = re.search(
+        rf'<label\s+for="id_{field}" class="form-label[^"]*">\s*([^<]*)<', response.text
+    )
+    return unescape(match[1]).strip() if match else None
+
+
+def test_form_shows_labels_placeholders_and_button_from_the_help_form_block(client, seed):
+    response = client.get(HELP_URL)
+
+    assert [label_of(response, name) for name in ["name", "email", "message"]] == [
+        "Navn",
+        "E-post",
+        "Hva trenger du help til?",
+    ]
+    assert 'name="name" maxlength="100" autocomplete="name" placeholder="Maria Holte"' in (
+        response.text
+    )
+    assert 'name="email" maxlength="254" autocomplete="email" placeholder="post@din-epost.no"' in (
+        response.text
+    )
+    assert 'placeholder="Fortel oss hva problem er. "' in response.text
+    assert ">Send melding</button>" in response.text
+
+
+def test_form_is_rendered_by_crispy_with_bootstrap_classes(client, seed):
+    response = client.get(HELP_URL)
+
+    for name in ["name", "email", "message"]:
+        field = re.search(rf'<div id="div_id_{name}" class="mb-3">(.*?)</div>', response.text, re.S)
+        assert 'class="form-label requiredField"' in field[1]
+        assert re.search(
+            rf'<(input|textarea)[^>]*name="{name}"[^>]*class="[^"]*form-control', field[1]
+        )
+
+
+def test_editor_change_to_a_field_label_shows_on_the_next_request(client, seed):
+    client.get(HELP_URL)
+    field = FormField.objects.get(label="E-post")
+    field.label = "Din e-postadresse"
+    field.save()
+
+    response = client.get(HELP_URL)
+
+    assert label_of(response, "email") == "Din e-postadresse"
+
+
+def test_valid_form_creates_one_new_normal_ticket_from_the_page(client, seed):
+    data = contact_data(client)
+
+    response = client.post(CONTACT_URL, data)
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == SUCCESS_URL
+    assert ticket.status == Ticket.Status.NEW
+    assert ticket.priority == Ticket.Priority.NORMAL
+    assert ticket.source_page == seed
+    assert (ticket.name, ticket.email, ticket.message) == (
+        "Kari Nordmann",
+        "kari@example.no",
+        "Fakturaen for mars mangler.",
+    )
+
+
+def test_ticket_stores_no_ip_address(client, seed):
+    data = contact_data(client)
+
+    client.post(CONTACT_URL, data, REMOTE_ADDR="203.0.113.9")
+
+    stored = str(list(Ticket.objects.values())) + str(list(OutboundEmail.objects.values()))
+    assert Ticket.objects.count() == 1
+    assert "203.0.113" not in stored
+
+
+def test_success_page_thanks_with_the_ticket_reference(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client))
+
+    thanks = client.get(response["Location"])
+
+    reference = Ticket.objects.get().reference
+    assert re.fullmatch(r"SEK-\d{6}", reference)
+    assert thanks.status_code == 200
+    assert f'<strong class="ticket-reference">{reference}</strong>' in thanks.text
+
+
+def test_success_page_says_thank_you_in_norwegian(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client))
+
+    thanks = client.get(response["Location"])
+
+    assert '<html lang="nb">' in thanks.text
+    assert "Takk" in thanks.text
+    assert english_left(thanks) == []
+
+
+def test_sending_the_same_form_again_keeps_one_ticket_and_its_reference(client, seed):
+    data = contact_data(client)
+    client.post(CONTACT_URL, data)
+
+    again = client.post(CONTACT_URL, data)
+
+    ticket = Ticket.objects.get()
+    assert again.status_code == 303
+    assert ticket.reference in client.get(again["Location"]).text
+
+
+def test_double_click_lands_both_requests_on_the_same_reference(client, seed):
+    data = contact_data(client)
+    # The second click leaves before the answer to the first brings its cookie.
+    second_click = Client()
+
+    client.post(CONTACT_URL, data)
+    second = second_click.post(CONTACT_URL, data)
+
+    ticket = Ticket.objects.get()
+    assert ticket.reference in second_click.get(second["Location"]).text
+
+
+def test_two_forms_are_two_tickets(client, seed):
+    first, second = contact_data(client), contact_data(client)
+
+    client.post(CONTACT_URL, first)
+    client.post(CONTACT_URL, second)
+
+    assert Ticket.objects.count() == 2
+
+
+def test_success_page_without_a_ticket_thanks_without_a_reference(client, seed):
+    Client().post(CONTACT_URL, contact_data(client))
+
+    response = client.get(SUCCESS_URL)
+
+    assert response.status_code == 200
+    assert 'class="ticket-reference"' not in response.text
+    assert Ticket.objects.get().reference not in response.text
+
+
+@pytest.mark.parametrize("forge", ["bare id", "own signature"])
+def test_tampered_ticket_cookie_is_ignored(client, seed, forge):
+    other = Client()
+    other.post(CONTACT_URL, contact_data(other, email="ola@example.no"))
+    client.post(CONTACT_URL, contact_data(client))
+    own = Ticket.objects.get(email="kari@example.no")
+    someone_else = Ticket.objects.get(email="ola@example.no")
+    signed = client.cookies[TICKET_COOKIE].value
+    client.cookies[TICKET_COOKIE] = (
+        str(someone_else.pk)
+        if forge == "bare id"
+        else signed.replace(f"{own.pk}:", f"{someone_else.pk}:", 1)
+    )
+
+    response = client.get(SUCCESS_URL)
+
+    assert response.status_code == 200
+    assert someone_else.reference not in response.text
+    assert 'class="ticket-reference"' not in response.text
+
+
+def test_ticket_cookie_signed_for_another_purpose_is_ignored(client, seed):
+    Client().post(CONTACT_URL, contact_data(client))
+    someone_else = Ticket.objects.get()
+    client.cookies[TICKET_COOKIE] = get_cookie_signer(salt="faq_feedback").sign(
+        str(someone_else.pk)
+    )
+
+    response = client.get(SUCCESS_URL)
+
+    assert someone_else.reference not in response.text
+
+
+def test_only_the_success_path_of_the_form_is_a_thanks_page(client, seed):
+    response = client.get("/finnes-ikke/")
+
+    assert response.status_code == 404
+
+
+def test_editor_change_to_the_success_path_moves_the_thanks_page(client, seed):
+    block = Block.objects.get(kind=Block.Kind.HELP_FORM)
+    block.success_path = "/takk"
+    block.save()
+
+    response = client.post(CONTACT_URL, contact_data(client))
+    thanks = client.get(response["Location"])
+
+    assert response["Location"] == "/takk/"
+    assert thanks.status_code == 200
+    assert Ticket.objects.get().reference in thanks.text
+    assert client.get(SUCCESS_URL).status_code == 404
+
+
+def test_success_path_written_without_a_slash_still_lands_on_a_thanks_page(client, seed):
+    block = Block.objects.get(kind=Block.Kind.HELP_FORM)
+    block.success_path = "takk"
+    block.save()
+
+    response = client.post(CONTACT_URL, contact_data(client))
+    thanks = client.get(response["Location"])
+
+    assert response["Location"] == "/takk/"
+    assert thanks.status_code == 200
+
+
+@pytest.mark.parametrize("changes, fields", INVALID_FORMS.values(), ids=INVALID_FORMS.keys())
+def test_invalid_form_comes_back_with_400_and_creates_no_ticket(client, seed, changes, fields):
+    data = contact_data(client, **changes)
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+    assert [name for name in ["name", "email", "message"] if error_next_to(response, name)] == (
+        fields
+    )
+
+
+@pytest.mark.parametrize("changes, fields", INVALID_FORMS.values(), ids=INVALID_FORMS.keys())
+def test_invalid_form_keeps_what_the_customer_typed(client, seed, changes, fields):
+    data = contact_data(client, **changes)
+
+    response = client.post(CONTACT_URL, data)
+
+    assert [typed_value(response, name) for name in ["name", "email", "message", "token"]] == [
+        data["name"],
+        data["email"],
+        data["message"],
+        data["token"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes, field, error",
+    [
+        ({"name": ""}, "name", "Feltet er påkrevet."),
+        ({"email": "kari@"}, "email", "Oppgi en gyldig e-postadresse"),
+        (
+            {"message": "x" * 5001},
+            "message",
+            "Sørg for at denne verdien har 5000 eller færre tegn (den har nå 5001).",
+        ),
+    ],
+    ids=["name", "email", "message"],
+)
+def test_each_error_is_shown_next_to_its_field_in_norwegian(client, seed, changes, field, error):
+    response = client.post(CONTACT_URL, contact_data(client, **changes))
+
+    assert error_next_to(response, field) == error
+    assert f'aria-describedby="id_{field}_error"' in response.text
+
+
+def test_our_own_error_texts_are_in_norwegian(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client, name="Kari\nNordmann"))
+
+    assert error_next_to(response, "name")
+    assert english_left(response) == []
+
+
+def test_error_summary_at_the_top_of_the_form_links_to_each_field(client, seed):
+    data = contact_data(client, name="", email="kari@")
+
+    response = client.post(CONTACT_URL, data)
+
+    form = re.search(r"<form [^>]*data-contact-form.*?</form>", response.text, re.S)[0]
+    summary = re.search(r'<div class="alert alert-danger" role="alert".*?</div>', form, re.S)[0]
+    assert re.findall(r'<a href="#(id_\w+)">', summary) == ["id_name", "id_email"]
+    assert form.index('role="alert"') < form.index('id="div_id_name"')
+
+
+def test_form_sends_the_browser_back_to_the_form(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client, email="kari@"))
+
+    assert f'action="{CONTACT_URL}#kontakt"' in response.text
+    assert 'id="kontakt"' in response.text
+
+
+def test_filled_in_honeypot_looks_like_success_but_creates_no_ticket(client, seed):
+    data = contact_data(client, website="https://billig.example.com")
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 303
+    assert response["Location"] == SUCCESS_URL
+    assert not Ticket.objects.exists()
+    assert TICKET_COOKIE not in response.cookies
+
+
+def test_third_form_from_one_address_is_refused_by_the_rate_limit(client, seed, settings):
+    settings.CONTACT_RATE_LIMIT = "2/10m"
+
+    responses = [
+        client.post(CONTACT_URL, contact_data(client), REMOTE_ADDR="203.0.113.9") for _ in range(3)
+    ]
+
+    assert [r.status_code for r in responses] == [303, 303, 429]
+    assert Ticket.objects.count() == 2
+
+
+def test_rate_limit_page_is_norwegian(client, seed, settings):
+    settings.CONTACT_RATE_LIMIT = "0/10m"
+
+    response = client.post(CONTACT_URL, contact_data(client))
+
+    assert response.status_code == 429
+    assert '<html lang="nb">' in response.text
+    assert "kundeservice@etn.no" in response.text
+    assert english_left(response) == []
+
+
+def test_rate_limit_of_one_address_does_not_touch_another(client, seed, settings):
+    settings.CONTACT_RATE_LIMIT = "2/10m"
+    for _ in range(3):
+        client.post(CONTACT_URL, contact_data(client), REMOTE_ADDR="203.0.113.9")
+
+    response = client.post(CONTACT_URL, contact_data(client), REMOTE_ADDR="198.51.100.7")
+
+    assert response.status_code == 303
+    assert Ticket.objects.count() == 3
+
+
+def test_request_body_over_the_upload_limit_is_refused(client, seed, settings):
+    data = contact_data(client, message="x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+
+
+def test_contact_needs_post(client, seed):
+    response = client.get(CONTACT_URL)
+
+    assert response.status_code == 405
+
+
+def test_contact_on_a_hidden_page_is_not_found(client, seed):
+    data = contact_data(client)
+    seed.is_hidden = True
+    seed.save()
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 404
+    assert not Ticket.objects.exists()
+
+
+def test_suggestions_need_the_csrf_token_the_page_gives(seed):
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(HELP_URL).text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+
+    refused = suggest(browser, FORGOT_PASSWORD)
+    accepted = suggest(browser, FORGOT_PASSWORD, headers={"X-CSRFToken": csrf})
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+
+
+def test_suggestions_put_the_best_matching_answer_first_with_its_link(client, seed):
+    response = suggest(client, FORGOT_PASSWORD)
+
+    assert response.json()["suggestions"][0] == {
+        "question": "Jeg har glemt passordet mitt.",
+        "url": "/#jeg-har-glemt-passordet-mitt",
+    }
+
+
+def test_suggestions_are_at_most_three(client, seed):
+    response = suggest(client, "Kontakt kundeservice om bestillingen og fakturaen")
+
+    assert len(response.json()["suggestions"]) == 3
+
+
+def test_suggestions_link_to_answers_on_the_help_page(client, seed):
+    response = suggest(client, FORGOT_PASSWORD)
+
+    anchors = {entry.anchor for entry in FaqEntry.objects.all()}
+    for suggestion in response.json()["suggestions"]:
+        assert suggestion["url"].startswith(f"{HELP_URL}#")
+        assert suggestion["url"].removeprefix(f"{HELP_URL}#") in anchors
+
+
+def test_each_suggestion_shown_is_recorded_once_per_form(client, seed):
+    token = uuid.uuid4()
+
+    first = suggest(client, FORGOT_PASSWORD, token)
+    suggest(client, FORGOT_PASSWORD, token)
+
+    shown = [s["question"] for s in first.json()["suggestions"]]
+    assert sorted(SuggestionImpression.objects.values_list("entry__question", flat=True)) == sorted(
+        shown
+    )
+    assert set(SuggestionImpression.objects.values_list("form_token", flat=True)) == {token}
+
+
+def test_suggestions_shown_get_the_ticket_the_customer_then_sends(client, seed):
+    data = contact_data(client)
+    suggest(client, FORGOT_PASSWORD, data["token"])
+    suggest(client, "Kontakt kundeservice om bestillingen", uuid.uuid4())
+
+    client.post(CONTACT_URL, data)
+
+    ticket = Ticket.objects.get()
+    impressions = SuggestionImpression.objects.filter(form_token=data["token"])
+    assert impressions.exists()
+    assert set(impressions.values_list("ticket", flat=True)) == {ticket.pk}
+    assert not SuggestionImpression.objects.exclude(form_token=data["token"]).filter(
+        ticket__isnull=False
+    )
+
+
+def test_hidden_entry_is_never_suggested(client, seed):
+    entry = FaqEntry.objects.get(question="Jeg har glemt passordet mitt.")
+    entry.is_published = False
+    entry.save()
+
+    response = suggest(client, FORGOT_PASSWORD)
+
+    questions = [s["question"] for s in response.json()["suggestions"]]
+    assert "Jeg har glemt passordet mitt." not in questions
+    assert not SuggestionImpression.objects.filter(entry=entry).exists()
+
+
+def test_nonsense_suggests_nothing_and_records_nothing(client, seed):
+    response = suggest(client, "qwzx blorpf fnargle")
+
+    assert response.json() == {"suggestions": []}
+    assert not SuggestionImpression.objects.exists()
