@@ -47,6 +47,7 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -59,7 +60,7 @@ class Ticket(models.Model):
             models.Index(fields=["priority", "-created_at"], name="ticket_priority"),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee"),
             models.Index(fields=["email"], name="ticket_email"),
-            models.Index(fields=["status", "resolved_at"], name="ticket_purge"),
+            models.Index(fields=["status", "closed_at"], name="ticket_purge"),
         ]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from faq.models import HelpPage
@@ -34,10 +35,6 @@ def ticket_create(
 
     Returns (ticket, created).
     """
-    if submission_token and (
-        existing := Ticket.objects.filter(submission_token=submission_token).first()
-    ):
-        return existing, False
     try:
         with transaction.atomic():
             ticket = Ticket.objects.create(
@@ -102,10 +99,12 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
 
 def _status_times(ticket: Ticket) -> None:
     done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
-    if ticket.status in done and ticket.resolved_at is None:
-        ticket.resolved_at = timezone.now()
-    elif ticket.status not in done:
+    now = timezone.now()
+    if ticket.status in done:
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
         ticket.resolved_at = None
+    ticket.closed_at = (ticket.closed_at or now) if ticket.status == Ticket.Status.CLOSED else None
 
 
 def _describe(ticket: Ticket, field: str) -> str:
@@ -117,7 +116,8 @@ def _describe(ticket: Ticket, field: str) -> str:
 def tickets_export(*, emails: list[str], actor) -> dict:
     """Everything stored about these email addresses, for a customer's access request."""
     tickets = list(
-        Ticket.objects.filter(email__in=emails, anonymised_at=None)
+        _of_addresses(emails)
+        .filter(anonymised_at=None)
         .prefetch_related("notes", "emails")
         .order_by("pk")
     )
@@ -135,10 +135,10 @@ def tickets_export(*, emails: list[str], actor) -> dict:
                 "message": t.message,
                 "status": t.status,
                 "created_at": t.created_at.isoformat(),
-                "replies": [
-                    {"sent_at": n.created_at.isoformat(), "text": n.body}
+                # Internal notes are about the customer too, so they are part of what we hold.
+                "notes": [
+                    {"kind": n.kind, "written_at": n.created_at.isoformat(), "text": n.body}
                     for n in t.notes.all()
-                    if n.kind == TicketNote.Kind.PUBLIC
                 ],
                 "emails": [
                     {
@@ -157,17 +157,24 @@ def tickets_export(*, emails: list[str], actor) -> dict:
 @transaction.atomic
 def tickets_erase(*, emails: list[str], actor) -> int:
     """Anonymise every ticket of these email addresses (a customer's erasure request)."""
-    return _anonymise(Ticket.objects.filter(email__in=emails), actor=actor, reason="erased")
+    return _anonymise(_of_addresses(emails), actor=actor, reason="erased")
 
 
 @transaction.atomic
 def tickets_purge(*, days: int, dry_run: bool = False) -> int:
     """Anonymise tickets closed more than `days` days ago, as the privacy promise says."""
     cutoff = timezone.now() - timezone.timedelta(days=days)
-    tickets = Ticket.objects.filter(status=Ticket.Status.CLOSED, resolved_at__lt=cutoff)
+    tickets = Ticket.objects.filter(status=Ticket.Status.CLOSED, closed_at__lt=cutoff)
     if dry_run:
         return tickets.filter(anonymised_at=None).count()
     return _anonymise(tickets, actor=None, reason="purged")
+
+
+def _of_addresses(emails: list[str]):
+    """Tickets of these addresses, however the customer capitalised them."""
+    return Ticket.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in=[email.lower() for email in emails]
+    )
 
 
 def _anonymise(tickets, *, actor, reason: str) -> int:

@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tickets.models import Ticket
+from tickets.services import (
+    ticket_change,
+    ticket_reply,
+    tickets_erase,
+    tickets_export,
+    tickets_purge,
+)
+
+
+@pytest.fixture
+def ticket(db):
+    return Ticket.objects.create(name="Kari", email="Kari@Example.no", message="Fakturaen mangler.")
+
+
+def test_export_finds_tickets_however_the_address_is_capitalised(ticket):
+    other = Ticket.objects.create(name="Kari", email="kari@example.no", message="Igjen.")
+
+    data = tickets_export(emails=["KARI@example.NO"], actor=None)
+
+    assert [t["reference"] for t in data["tickets"]] == [ticket.reference, other.reference]
+
+
+def test_export_includes_internal_notes_about_the_customer(ticket):
+    ticket_reply(ticket=ticket, author=None, body="Kunden er sint.", is_public=False)
+
+    data = tickets_export(emails=[ticket.email], actor=None)
+
+    assert data["tickets"][0]["notes"] == [
+        {
+            "kind": "internal",
+            "written_at": ticket.notes.get().created_at.isoformat(),
+            "text": "Kunden er sint.",
+        }
+    ]
+
+
+def test_erase_finds_tickets_however_the_address_is_capitalised(ticket):
+    count = tickets_erase(emails=["kari@example.no"], actor=None)
+
+    ticket.refresh_from_db()
+    assert count == 1
+    assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
+
+
+def test_closing_sets_closed_at_and_reopening_clears_it(ticket):
+    ticket_change(ticket=ticket, actor=None, status=Ticket.Status.CLOSED)
+    closed_at = Ticket.objects.get(pk=ticket.pk).closed_at
+    ticket_change(ticket=ticket, actor=None, status=Ticket.Status.OPEN)
+
+    assert closed_at is not None
+    assert Ticket.objects.get(pk=ticket.pk).closed_at is None
+
+
+def test_purge_counts_from_closing_not_from_resolving(ticket):
+    long_ago = timezone.now() - timedelta(days=400)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Ticket.Status.CLOSED, resolved_at=long_ago, closed_at=timezone.now()
+    )
+
+    count = tickets_purge(days=365)
+
+    assert count == 0
+    assert Ticket.objects.get(pk=ticket.pk).anonymised_at is None
