@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,52 @@ def make_entry(make_block):
         return FaqEntry.objects.create(block=block, **values | overrides)
 
     return make
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright cannot download its own browser here, so it drives Debian's Chromium.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("SEKVENS_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"SEKVENS_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: install chromium.")
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests.")
+    from playwright.sync_api import sync_playwright
+
+    # From start() to stop(), Playwright's sync API leaves its event loop marked as running in
+    # this thread, so Django refuses every ORM call made meanwhile (the tests' own, and the
+    # flush after each live_server test) as "async-unsafe". Nothing here is async; the flag
+    # lives exactly as long as Playwright does.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh Norwegian tab on the live server; a script error on the page fails the test."""
+    context = browser.new_context(locale="nb-NO", base_url=live_server.url)
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(error))
+    yield page
+    context.close()
+    assert not script_errors, f"JavaScript errors on the page: {script_errors}"
