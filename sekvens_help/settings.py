@@ -92,6 +92,9 @@ else:
 # one address a submission or two past the limit may get through. Redis (REDIS_URL) is exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
+# Behind a proxy every request comes from the proxy: name the header it puts the client's
+# address in (e.g. HTTP_X_REAL_IP), or the whole world shares one limit.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 # Tickets one address may send: "COUNT/PERIOD", PERIOD like 10m, 1h.
 CONTACT_RATE_LIMIT = os.environ.get("CONTACT_RATE_LIMIT", "5/10m")
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
