@@ -17,6 +17,12 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0.")
 
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+# Origins (https://hjelp.sekvens.app) allowed to POST, when a proxy terminates TLS.
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+# The admin's path: moving it off /admin/ keeps most login robots away.
+ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,7 +75,18 @@ if database_url := os.environ.get("DATABASE_URL"):
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            # WAL lets readers go on while one process writes; IMMEDIATE takes the write lock at
+            # the start of a transaction, and the timeout makes concurrent writers wait for it
+            # instead of failing with "database is locked".
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
     }
 # Keep connections between requests (seconds); a new connection per request costs more than a page.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DJANGO_CONN_MAX_AGE", 60))
@@ -159,8 +176,8 @@ FAQ_IMAGE_MAX_BYTES = int(os.environ.get("FAQ_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
 # The Markdown editor previews through the same renderer and sanitiser the public page uses,
 # and uploads go through our own staff-only view that checks the file with Pillow.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "faq.rendering.markdown_render"
-MARKDOWNX_URLS_PATH = "/admin/faq/faqentry/markdownx/markdownify/"
-MARKDOWNX_UPLOAD_URLS_PATH = "/admin/faq/faqentry/markdownx/upload/"
+MARKDOWNX_URLS_PATH = f"/{ADMIN_URL}faq/faqentry/markdownx/markdownify/"
+MARKDOWNX_UPLOAD_URLS_PATH = f"/{ADMIN_URL}faq/faqentry/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "faq/uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FAQ_IMAGE_MAX_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
