@@ -1,0 +1,1 @@
+"""Benchmarks, run from the repo root: `.venv/bin/python -m bench.help_page`."""

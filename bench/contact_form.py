@@ -1,0 +1,412 @@
+"""Benchmark contact form submissions against a hello-world POST, both on production gunicorn.
+
+Run from the repo root: `.venv/bin/python -m bench.contact_form` (needs `wrk`, Debian package
+`wrk`). Every request is a real, CSRF-checked submission with its own one-time token, so each one
+creates a ticket and queues its two emails; afterwards the database must hold exactly one ticket
+per request sent. Everything lives in a temporary directory with its own SQLite database; traffic
+stays on loopback. The exit status is non-zero on a missed bar, a lost ticket or an error answer.
+"""
+
+import argparse
+import http.client
+import itertools
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.common import (
+    HOST,
+    ROOT,
+    WRK_CONNECTIONS,
+    WRK_THREADS,
+    BenchError,
+    Run,
+    environment_set,
+    free_port,
+    manage,
+    per_round_ratio,
+    rounds_alternate,
+    say,
+    server_start,
+    server_stop,
+    server_wait,
+    tail,
+    wrk_run,
+    wrk_version,
+)
+from bench.help_page import PLACES, SENTENCES, TASKS
+
+SEED = ROOT / "fixtures" / "hjelp-og-support.md"
+HELLO, CONTACT = "/bench/hello-post/", "/kontakt/"
+URLS = [HELLO, CONTACT]
+EXPECTED_STATUS = {HELLO: 200, CONTACT: 303}
+CONTACT_TO_HELLO_BAR = 0.5
+WARMUP_SECONDS = 2
+# The limit would turn the benchmark's one address away after five tickets.
+RATE_LIMIT = "1000000/1m"
+# The rate limit counts in the database cache (no REDIS_URL), keyed by the address wrk connects
+# from: no proxy puts a header in front of it here.
+ENV_DROPPED = ("REDIS_URL", "RATELIMIT_IP_META_KEY")
+MESSAGES_VARIED = 200
+TICKET_COOKIE = "sekvens_ticket"
+EMAILS_PER_TICKET = 2
+# Addresses keep to ASCII before the @, as the email validator wants.
+ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+
+# A fresh one-time token per request: "<run>-<thread>-4000-8000-<request number>", UUID-shaped.
+# The 303 names its ticket in the signed cookie for the thanks page ("<id>:<timestamp>:<sig>").
+LUA_SCRIPT = """\
+local csrf_token = "{csrf_token}"
+local fields = {{
+{fields}
+}}
+local headers = {{
+  ["Content-Type"] = "application/x-www-form-urlencoded",
+  ["Cookie"] = "csrftoken={csrf_cookie}",
+}}
+local threads = {{}}
+run_number, sent, statuses, ticket_ids = 0, 0, {{}}, {{}}
+
+function setup(thread)
+  thread:set("thread_number", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  run_number = tonumber(args[1])
+end
+
+function request()
+  sent = sent + 1
+  local token = string.format("%08x-%04x-4000-8000-%012x", run_number, thread_number, sent)
+  local body = "csrfmiddlewaretoken=" .. csrf_token .. "&token=" .. token .. "&"
+    .. fields[sent % #fields + 1]
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  for _, value in pairs(headers) do
+    local ticket_id = string.match(value, "{ticket_cookie}=(%d+):")
+    if ticket_id then
+      table.insert(ticket_ids, ticket_id)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local sent_total, totals, counts, ids = 0, {{}}, {{}}, {{}}
+  for _, thread in ipairs(threads) do
+    sent_total = sent_total + thread:get("sent")
+    for status, count in pairs(thread:get("statuses")) do
+      totals[status] = (totals[status] or 0) + count
+    end
+    for _, ticket_id in ipairs(thread:get("ticket_ids")) do
+      table.insert(ids, ticket_id)
+    end
+  end
+  for status, count in pairs(totals) do
+    table.insert(counts, status .. "=" .. count)
+  end
+  -- wrk calls request() once on the first thread to check the script, and never sends that one.
+  io.write("bench-sent " .. sent_total - 1 .. "\\n")
+  io.write("bench-statuses " .. table.concat(counts, " ") .. "\\n")
+  io.write("bench-tickets " .. table.concat(ids, " ") .. "\\n")
+end
+"""
+
+
+@dataclass
+class Ledger:
+    """What wrk sent to the contact form and which tickets its 303 answers named."""
+
+    sent: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    tickets: int
+    emails: int
+    tasks: int
+    missing: list[int]
+    duplicates: int
+
+    def problems(self, ledger: Ledger) -> list[str]:
+        found = []
+        if self.missing:
+            found.append(f"{len(self.missing)} answered tickets are not in the database")
+        if self.duplicates:
+            found.append(f"{self.duplicates} 303 answers named a ticket already named")
+        if self.tickets != ledger.sent:
+            found.append(f"{self.tickets} tickets for {ledger.sent} submissions sent")
+        if self.emails != EMAILS_PER_TICKET * self.tickets:
+            found.append(f"{self.emails} emails queued for {self.tickets} tickets")
+        if self.tasks != EMAILS_PER_TICKET * self.tickets:
+            found.append(f"{self.tasks} email tasks enqueued for {self.tickets} tickets")
+        return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, choices=range(1, 21), metavar="1-20")
+    parser.add_argument("--seconds", type=int, default=2, choices=range(1, 11), metavar="1-10")
+    args = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("error: wrk is not installed. Install the Debian package: apt-get install -y wrk")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sekvens-bench-") as var_dir:
+        port = free_port()
+        environment_set(Path(var_dir), port, dropped=ENV_DROPPED, CONTACT_RATE_LIMIT=RATE_LIMIT)
+        database = Path(var_dir) / "db.sqlite3"
+        say("Sekvens Hjelp: contact form benchmark")
+        say(f"  setup    {var_dir}: migrate, createcachetable, import {SEED.relative_to(ROOT)}")
+        manage("migrate", "--noinput")
+        manage("createcachetable")
+        say(f"           {manage('import_help_page', str(SEED)).strip().splitlines()[-1]}")
+        log_path = Path(var_dir) / "gunicorn.log"
+        server, workers = server_start(log_path)
+        try:
+            server_wait(server, port, workers, log_path)
+            say(
+                f"  server   gunicorn (pid {server.pid}) on {HOST}:{port}, {workers} sync workers,"
+                f" DJANGO_DEBUG=0, bench.settings, CONTACT_RATE_LIMIT={RATE_LIMIT}"
+            )
+            csrf_cookie, csrf_token = _csrf_pair(port)
+            ledger = Ledger()
+            _responses_check(port, csrf_cookie, csrf_token, ledger)
+            script = Path(var_dir) / "post.lua"
+            script.write_text(_lua_script(csrf_cookie, csrf_token))
+            say(
+                f"  load     {wrk_version(wrk)}, {WRK_THREADS} thread, {WRK_CONNECTIONS} "
+                f"connections, {args.rounds} rounds x {args.seconds} s per URL, URLs alternated,"
+                " a fresh form token per request"
+            )
+            runs = _measure(wrk, port, script, database, ledger, args.rounds, args.seconds)
+            tally = _tally(database, ledger)
+        except BenchError as error:
+            say(f"\nFAIL: {error}")
+            say(f"gunicorn log (last lines):\n{tail(log_path)}")
+            return 1
+        finally:
+            server_stop(server)
+    return _report(runs, ledger, tally, time.monotonic() - started)
+
+
+def _csrf_pair(port: int) -> tuple[str, str]:
+    """The csrftoken cookie and the masked token the help page puts in the contact form."""
+    status, headers, body = _request(port, "GET", "/")
+    if status != 200:
+        raise BenchError(f"GET / answered {status}, not 200")
+    cookie = SimpleCookie()
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookie.load(value)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if "csrftoken" not in cookie or not token:
+        raise BenchError("GET / gave no CSRF cookie and form token")
+    return cookie["csrftoken"].value, token[1].decode()
+
+
+def _responses_check(port: int, csrf_cookie: str, csrf_token: str, ledger: Ledger) -> None:
+    cookie = {"Cookie": f"csrftoken={csrf_cookie}"}
+    body = urlencode({"csrfmiddlewaretoken": csrf_token})
+    status, _, text = _request(port, "POST", HELLO, body, cookie)
+    if status != 200 or text != b"ok":
+        raise BenchError(f"POST {HELLO} answered {status} {text[:80]!r}, not 200 'ok'")
+    status, _, _ = _request(port, "POST", HELLO, "", cookie)
+    if status != 403:
+        raise BenchError(f"POST {HELLO} without the CSRF token answered {status}, not 403")
+    body = urlencode({"csrfmiddlewaretoken": csrf_token, "token": uuid.uuid4(), **_fields()[0]})
+    status, headers, _ = _request(port, "POST", CONTACT, body, cookie)
+    location = dict(headers).get("Location")
+    ticket_ids = _ticket_ids(value for name, value in headers if name.lower() == "set-cookie")
+    if status != 303 or len(ticket_ids) != 1:
+        raise BenchError(f"POST {CONTACT} answered {status} to {location}, not 303 with a ticket")
+    ledger.sent += 1
+    ledger.ticket_ids += ticket_ids
+
+
+def _request(
+    port: int, method: str, url: str, body: str = "", headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    if method == "POST":
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    try:
+        connection.request(method, url, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    except OSError as error:
+        raise BenchError(f"{method} {url}: {error}") from error
+    finally:
+        connection.close()
+
+
+def _ticket_ids(set_cookies) -> list[int]:
+    found = (re.search(rf"{TICKET_COOKIE}=(\d+):", value) for value in set_cookies)
+    return [int(match[1]) for match in found if match]
+
+
+def _fields() -> list[dict[str, str]]:
+    """Varied customers and messages, as the form sends them."""
+    rng = random.Random(MESSAGES_VARIED)
+    first = ["Kari", "Ola", "Ingrid", "Lars", "Siri", "Øystein", "Åse", "Nils", "Marte", "Jørgen"]
+    last = ["Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl", "Lie"]
+    fields = []
+    for number in range(MESSAGES_VARIED):
+        name = f"{rng.choice(first)} {rng.choice(last)}"
+        task, where = rng.choice(TASKS), rng.choice(PLACES)
+        sentences = " ".join(rng.sample(SENTENCES, rng.randint(1, 3)))
+        fields.append(
+            {
+                "name": name,
+                "email": f"{name.split()[0].lower().translate(ASCII)}.{number}@example.no",
+                "message": f"Hei! Jeg får ikke til å {task}{where}. {sentences}\n\nHilsen {name}",
+            }
+        )
+    return fields
+
+
+def _lua_script(csrf_cookie: str, csrf_token: str) -> str:
+    fields = ",\n".join(f'  "{urlencode(values)}"' for values in _fields())
+    return LUA_SCRIPT.format(
+        csrf_cookie=csrf_cookie,
+        csrf_token=csrf_token,
+        fields=fields,
+        ticket_cookie=TICKET_COOKIE,
+    )
+
+
+def _measure(
+    wrk: str, port: int, script: Path, database: Path, ledger: Ledger, rounds: int, seconds: int
+) -> dict[str, list[Run]]:
+    run_numbers = itertools.count(1)
+
+    def post(url: str, seconds: int = seconds) -> Run:
+        run = wrk_run(
+            wrk,
+            port,
+            url,
+            seconds,
+            script=script,
+            script_args=(str(next(run_numbers)),),
+            answers_checked=False,
+        )
+        sent, statuses, ticket_ids = _script_lines(run.output)
+        expected = EXPECTED_STATUS[url]
+        if set(statuses) != {expected}:
+            raise BenchError(f"POST {url} answered {statuses}, not only {expected}")
+        if url == CONTACT:
+            if len(ticket_ids) != statuses[expected]:
+                raise BenchError(
+                    f"POST {url}: {statuses[expected]} answers 303, "
+                    f"{len(ticket_ids)} named a ticket"
+                )
+            ledger.sent += sent
+            ledger.ticket_ids += ticket_ids
+            # wrk stops with up to one submission per connection still in the server: let those
+            # finish, so they are neither lost from the count nor measured in the next run.
+            _tickets_settle(database, ledger.sent)
+        return run
+
+    for url in URLS:
+        post(url, WARMUP_SECONDS)
+    return rounds_alternate(URLS, rounds, post)
+
+
+def _script_lines(output: str) -> tuple[int, dict[int, int], list[int]]:
+    sent = re.search(r"^bench-sent (\d+)$", output, re.M)
+    statuses = re.search(r"^bench-statuses (.*)$", output, re.M)
+    tickets = re.search(r"^bench-tickets (.*)$", output, re.M)
+    if not (sent and statuses and tickets):
+        raise BenchError(f"the wrk script printed no tally:\n{output}")
+    counts = dict(pair.split("=") for pair in statuses[1].split())
+    return (
+        int(sent[1]),
+        {int(status): int(count) for status, count in counts.items()},
+        [int(ticket_id) for ticket_id in tickets[1].split()],
+    )
+
+
+def _tickets_settle(database: Path, expected: int) -> None:
+    deadline = time.monotonic() + 5
+    while _tally_read(database)[0] < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _tally(database: Path, ledger: Ledger) -> Tally:
+    tickets, emails, tasks, ids = _tally_read(database)
+    answered = set(ledger.ticket_ids)
+    return Tally(
+        tickets=tickets,
+        emails=emails,
+        tasks=tasks,
+        missing=sorted(answered - ids),
+        duplicates=len(ledger.ticket_ids) - len(answered),
+    )
+
+
+def _tally_read(database: Path) -> tuple[int, int, int, set[int]]:
+    """Tickets, queued emails, email tasks and the ticket ids, read beside the server."""
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
+            ids = {row[0] for row in connection.execute("SELECT id FROM tickets_ticket")}
+            emails = connection.execute("SELECT count(*) FROM tickets_outboundemail").fetchone()
+            tasks = connection.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE ?",
+                ["%outbound_email_send"],
+            ).fetchone()
+    except sqlite3.Error as error:
+        raise BenchError(f"reading the tickets from {database}: {error}") from error
+    return len(ids), emails[0], tasks[0], ids
+
+
+def _report(runs: dict[str, list[Run]], ledger: Ledger, tally: Tally, elapsed: float) -> int:
+    say()
+    say(f"{'url':<19} {'req/s':>7} {'xhello':>6}  each round (req/s)")
+    for url in URLS:
+        rates = [run.rate for run in runs[url]]
+        rounds = " ".join(f"{rate:.0f}" for rate in rates)
+        median = statistics.median(rates)
+        ratio = per_round_ratio(runs[url], runs[HELLO])
+        say(f"{url:<19} {median:>7.1f} {ratio:>6.3f}  {rounds}")
+    say(
+        "\nreq/s: median of the rounds; each /kontakt/ request is a submission with its own form"
+        "\ntoken. xhello: rate over hello's in the same round, median of the rounds, so the"
+        "\nmachine's drift cancels; the bar is judged on it."
+    )
+    late = ledger.sent - len(ledger.ticket_ids)
+    say(
+        f"Tickets: {tally.tickets} in the database for {ledger.sent} submissions sent: "
+        f"{len(ledger.ticket_ids)} answered 303,\neach naming a ticket of its own, and {late} "
+        "finished after wrk stopped waiting (warm-ups included).\nQueued with them: "
+        f"{tally.emails} emails and {tally.tasks} email tasks ({EMAILS_PER_TICKET} per ticket)."
+    )
+    say(f"Finished in {elapsed:.0f} s.\n")
+    ratio = per_round_ratio(runs[CONTACT], runs[HELLO])
+    problems = tally.problems(ledger)
+    say(
+        f"{'PASS' if ratio >= CONTACT_TO_HELLO_BAR else 'FAIL'}  {'contact / hello POST':<28} "
+        f"{ratio:.3f}  (bar >= {CONTACT_TO_HELLO_BAR})"
+    )
+    say(
+        f"{'FAIL' if problems else 'PASS'}  {'one ticket per submission':<28} "
+        f"{'; '.join(problems) or 'none lost, none extra, no 4xx/5xx'}"
+    )
+    return 0 if ratio >= CONTACT_TO_HELLO_BAR and not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
