@@ -2,6 +2,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
 
 from faq.cms import help_page_import
 from faq.models import Block, FaqBlock, FaqEntry, HelpPage
@@ -20,6 +22,40 @@ def seed(db, settings):
     settings.HELP_PAGE_SLUG = SEED_PATH.stem
     help_page_import(path=SEED_PATH)
     return HelpPage.objects.get(slug=SEED_PATH.stem)
+
+
+def _staff_in(django_user_model, username: str, group: str):
+    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor(django_user_model):
+    """A staff user in the Redaktør group, as a data migration makes it."""
+    return _staff_in(django_user_model, "redaktor", "Redaktør")
+
+
+@pytest.fixture
+def editor_client(editor):
+    return _logged_in(editor)
+
+
+@pytest.fixture
+def agent(django_user_model):
+    """A staff user in the Kundeservice group, as a data migration makes it."""
+    return _staff_in(django_user_model, "agent", "Kundeservice")
+
+
+@pytest.fixture
+def agent_client(agent):
+    return _logged_in(agent)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -15,20 +14,6 @@ HELP_URL = reverse("faq:help_page")
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
 UPLOAD = reverse("admin:faq_image_upload")
 PREVIEW = reverse("admin:faq_markdownify")
-
-
-@pytest.fixture
-def editor(django_user_model):
-    user = django_user_model.objects.create_user("redaktor", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Redaktør"))
-    return user
-
-
-@pytest.fixture
-def editor_client(editor):
-    editor_client = Client()
-    editor_client.force_login(editor)
-    return editor_client
 
 
 def png_upload(name="bilde.png", size=(8, 6), content_type="image/png"):

@@ -2,28 +2,12 @@ import re
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from tickets.models import SuggestionImpression
 from tickets.services import ticket_create
 
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
-
-
-@pytest.fixture
-def editor(django_user_model):
-    user = django_user_model.objects.create_user("redaktor", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Redaktør"))
-    return user
-
-
-@pytest.fixture
-def editor_client(editor):
-    editor_client = Client()
-    editor_client.force_login(editor)
-    return editor_client
 
 
 def form_with_suggestions(*entries, sent=False) -> uuid.UUID:
