@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import ActionLocation
+from django.core.exceptions import FieldDoesNotExist
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -59,11 +61,9 @@ class TicketActionForm(ActionForm):
     )
 
 
-class NoteThreadInline(admin.StackedInline):
-    model = TicketNote
-    verbose_name_plural = _("notes and replies")
-    fields = ["kind", "author", "created_at", "body"]
-    readonly_fields = fields
+class ReadOnlyInlineMixin:
+    """A record of what happened: shown, never added to or changed by hand."""
+
     extra = 0
     can_delete = False
 
@@ -72,6 +72,13 @@ class NoteThreadInline(admin.StackedInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = TicketNote
+    verbose_name_plural = _("notes and replies")
+    fields = ["kind", "author", "created_at", "body"]
+    readonly_fields = fields
 
 
 class NewNoteForm(forms.ModelForm):
@@ -97,34 +104,25 @@ class NewNoteInline(admin.StackedInline):
         return self.has_add_permission(request, obj)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TicketEvent
     verbose_name_plural = _("history")
-    fields = ["created_at", "actor", "field", "old_value", "new_value"]
+    fields = ["created_at", "actor", "what", "old_value", "new_value"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("what"))
+    def what(self, event):
+        try:
+            return Ticket._meta.get_field(event.field).verbose_name
+        except FieldDoesNotExist:
+            return event.field
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-
-class EmailInline(admin.TabularInline):
+class EmailInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OutboundEmail
     verbose_name_plural = _("emails")
     fields = ["kind", "to", "subject", "created_at", "sent_at", "attempts", "last_error"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ticket)
@@ -178,6 +176,12 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        # A ticket is erased (anonymised, history kept), never deleted outright.
+        actions.pop("delete_selected", None)
+        return actions
 
     def get_search_results(self, request, queryset, search_term):
         # A reference is a primary-key lookup; matching it in the message text would scan them all.

@@ -2,11 +2,10 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
-from tickets.services import ticket_reply
+from tickets.services import ticket_change, ticket_reply
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
 # The thread and the new-note inline share TicketNote's prefix "notes"; the admin numbers the
@@ -14,29 +13,6 @@ CHANGELIST = reverse("admin:tickets_ticket_changelist")
 NEW_NOTE = "notes-2-0"
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def agent(django_user_model):
-    user = django_user_model.objects.create_user("agent", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Kundeservice"))
-    return user
-
-
-@pytest.fixture
-def agent_client(agent):
-    agent_client = Client()
-    agent_client.force_login(agent)
-    return agent_client
-
-
-@pytest.fixture
-def editor_client(django_user_model):
-    user = django_user_model.objects.create_user("redaktor", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Redaktør"))
-    editor_client = Client()
-    editor_client.force_login(user)
-    return editor_client
 
 
 @pytest.fixture
@@ -583,3 +559,21 @@ def test_changelist_query_count_does_not_grow_with_tickets(
 
     assert response.status_code == 200
     assert listed(response)
+
+
+def test_tickets_can_be_erased_but_never_deleted_outright(admin_client, make_ticket):
+    make_ticket()
+
+    response = admin_client.get(CHANGELIST)
+
+    assert 'value="erase"' in response.text
+    assert 'value="delete_selected"' not in response.text
+
+
+def test_history_names_the_changed_field_in_norwegian(agent_client, agent, make_ticket):
+    ticket = make_ticket()
+    ticket_change(ticket=ticket, actor=agent, priority=Ticket.Priority.HIGH)
+
+    response = agent_client.get(change_url(ticket))
+
+    assert re.search(r'<td class="field-what">\s*<p>prioritet</p>', response.text)
