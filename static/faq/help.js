@@ -72,7 +72,10 @@
       // After this event the form is already on its way; a second click cannot send it again.
       setTimeout(function () { submit.disabled = true; }, 0);
     });
-    if (errors) { errors.focus(); }
+    if (errors) {
+      // After the browser's jump to #kontakt, which would otherwise take the focus away again.
+      window.addEventListener("load", function () { errors.focus(); });
+    }
     if (!message) { return; }
     message.addEventListener("input", function () {
       clearTimeout(timer);

@@ -1,0 +1,254 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from tickets.models import Ticket
+
+# The live server and the worker each commit in transactions of their own (see worker_run).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AGENT_PASSWORD = "lang-og-hemmelig-passord"
+# The Kundeservice group's permissions; the group itself is data-migration data, which the flush
+# after an earlier transactional test has removed.
+AGENT_PERMISSIONS = [
+    "view_ticket",
+    "change_ticket",
+    "view_ticketnote",
+    "add_ticketnote",
+    "view_ticketevent",
+    "view_outboundemail",
+]
+FORGOT_PASSWORD = "Jeg har glemt passordet mitt og kommer ikke inn"
+# The form posts to /kontakt/#kontakt and the redirect names no fragment, so the browser keeps it.
+SUCCESS_URL = re.compile(r"/suksess/(#kontakt)?$")
+HOSTILE_MESSAGE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(transactional_db):
+    # The rate limit counts in the cache table, which the flush after each test leaves.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def agent(django_user_model):
+    user = django_user_model.objects.create_user(
+        "agent", "agent@example.no", AGENT_PASSWORD, is_staff=True
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS)
+    )
+    return user
+
+
+@pytest.fixture
+def make_ticket(db):
+    """A ticket row as a customer left it, with no emails queued: the SMTP server gets only
+    what the test itself causes."""
+
+    def make(**overrides) -> Ticket:
+        values = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Hei!"}
+        return Ticket.objects.create(**values | overrides)
+
+    return make
+
+
+def admin_log_in(page, *, username: str, password: str, next_path: str) -> None:
+    page.goto(f"/admin/login/?next={next_path}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(f"**{next_path}")
+
+
+def contact_form_fill(page, *, name="Kari Nordmann", email="kari@example.no", message=""):
+    form = page.locator("[data-contact-form]")
+    form.get_by_label("Navn").fill(name)
+    form.get_by_label("E-post").fill(email)
+    form.get_by_label("Hva trenger du help til?").fill(message)
+    return form
+
+
+def received(smtp_server) -> list[tuple[list[str], str]]:
+    """(envelope recipients, subject) of each message the SMTP server got, in order."""
+    return [
+        (recipients, message["Subject"])
+        for recipients, message in zip(smtp_server.recipients, smtp_server.messages, strict=True)
+    ]
+
+
+def test_typing_a_message_suggests_a_matching_answer_as_a_link(page, seed):
+    page.goto("/")
+    message = page.locator("[data-contact-form]").get_by_label("Hva trenger du help til?")
+
+    message.press_sequentially(FORGOT_PASSWORD)
+
+    suggestion = page.locator("[data-suggestions]").get_by_role(
+        "link", name="Jeg har glemt passordet mitt."
+    )
+    expect(suggestion).to_be_visible()
+    expect(suggestion).to_have_attribute("href", re.compile(r"^/#"))
+
+
+def test_sent_contact_form_shows_the_ticket_reference_on_the_success_page(page, seed):
+    page.goto("/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url(SUCCESS_URL)
+    ticket = Ticket.objects.get()
+    assert (ticket.email, ticket.message) == ("kari@example.no", FORGOT_PASSWORD)
+    assert re.fullmatch(r"SEK-\d{6}", ticket.reference)
+    expect(page.locator(".ticket-reference")).to_have_text(ticket.reference)
+
+
+def test_sent_contact_form_emails_the_customer_a_confirmation_and_support_a_notification(
+    page, seed, smtp_server, worker_run, settings
+):
+    page.goto("/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+    form.get_by_role("button", name="Send melding").click()
+    page.wait_for_url(SUCCESS_URL)
+    reference = page.locator(".ticket-reference").inner_text()
+
+    worker_run()
+
+    assert sorted(received(smtp_server)) == [
+        (["kari@example.no"], f"[{reference}] Vi har mottatt meldingen din"),
+        ([settings.SUPPORT_EMAIL], f"[{reference}] Ny henvendelse fra Kari Nordmann"),
+    ]
+
+
+def test_double_clicking_send_sends_the_form_once_and_makes_one_ticket(page, seed):
+    page.goto("/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+
+    # A person's click holds the button down for a moment. Without a pause Chromium merges the
+    # two submissions into one request, and the test could not fail.
+    form.get_by_role("button", name="Send melding").dblclick(delay=50)
+
+    page.wait_for_url(SUCCESS_URL)
+    expect(page.locator(".ticket-reference")).to_have_text(Ticket.objects.get().reference)
+    posts = [r.url for r in requests if r.method == "POST" and r.url.endswith("/kontakt/")]
+    assert len(posts) == 1
+
+
+def test_form_with_errors_comes_back_with_the_input_kept_and_each_error_beside_its_field(
+    page, seed
+):
+    page.goto("/")
+    form = contact_form_fill(page, email="kari@", message="")
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url("**/kontakt/#kontakt")
+    form = page.locator("[data-contact-form]")
+    expect(form.get_by_label("Navn")).to_have_value("Kari Nordmann")
+    expect(form.get_by_label("E-post")).to_have_value("kari@")
+    expect(form.get_by_label("E-post")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("#id_email_error")).to_have_text("Oppgi en gyldig e-postadresse")
+    expect(form.locator("#id_message_error")).to_have_text("Feltet er påkrevet.")
+    expect(form.locator("#id_name_error")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_contain_text("Rett opp feltene som er merket nedenfor:")
+    assert not Ticket.objects.exists()
+
+
+def test_form_with_errors_comes_back_scrolled_to_the_form(page, seed):
+    page.goto("/")
+    form = contact_form_fill(page, email="kari@", message="")
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url("**/kontakt/#kontakt")
+    expect(page.locator("#kontakt")).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 0
+
+
+def test_form_with_errors_puts_the_focus_on_the_error_summary(page, seed):
+    page.goto("/")
+    form = contact_form_fill(page, email="kari@", message="")
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url("**/kontakt/#kontakt")
+    expect(page.get_by_role("alert")).to_be_focused(timeout=1_000)
+
+
+def test_agent_assigns_an_unassigned_ticket_to_themselves_from_the_changelist(
+    page, agent, make_ticket
+):
+    ticket = make_ticket(message="Fakturaen for mars mangler")
+    make_ticket(message="Allerede tatt", assignee=agent)
+    admin_log_in(
+        page, username="agent", password=AGENT_PASSWORD, next_path="/admin/tickets/ticket/"
+    )
+    page.locator("#changelist-filter").get_by_role("link", name="Ikke tildelt").click()
+    page.wait_for_url("**/admin/tickets/ticket/?assignee=none")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+
+    rows.filter(has_text=ticket.reference).get_by_role("checkbox").check()
+    actions = page.locator("#changelist-form .actions")
+    actions.get_by_label("Handling").select_option(label="Tildel meg")
+    # Found by place, not name: Django 6.1 calls it "Run", a text its Norwegian catalogue lacks.
+    actions.get_by_role("button").click()
+
+    expect(page.locator(".messagelist")).to_have_text("1 sak tildelt deg.")
+    expect(rows.filter(has_text=ticket.reference)).to_have_count(0)
+    page.locator("#changelist-filter").get_by_role("link", name="Mine").click()
+    page.get_by_role("link", name=ticket.reference).click()
+    page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{ticket.pk}/change/"))
+    # Rows of changes only: the table also ends in a hidden "add" row.
+    history = page.get_by_role("group", name="Historikk").locator("tbody tr.dynamic-events")
+    expect(history).to_have_count(1)
+    expect(history.locator("td.field-actor")).to_have_text("agent")
+    expect(history.locator("td.field-old_value")).to_have_text("-")
+    expect(history.locator("td.field-new_value")).to_have_text("agent")
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+
+
+def test_agent_reply_on_the_ticket_page_is_emailed_to_the_customer_and_shown_in_the_thread(
+    page, agent, make_ticket, smtp_server, worker_run
+):
+    reply = "Hei Kari, fakturaen er sendt på nytt."
+    ticket = make_ticket(message="Fakturaen for mars mangler", assignee=agent)
+    change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    admin_log_in(page, username="agent", password=AGENT_PASSWORD, next_path=change_path)
+    # The new-note inline's one form; the inline also holds a hidden template to copy.
+    new_note = page.get_by_role("group", name="Nytt notat eller svar").locator("#notes-2-0")
+    new_note.get_by_label("Type").select_option(label="Svar til kunden")
+    new_note.get_by_label("Tekst").fill(reply)
+
+    page.get_by_role("button", name="Lagre og fortsett å redigere").click()
+    # The page comes back at the same address, so the saved message tells that the save is done.
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    worker_run()
+
+    assert received(smtp_server) == [
+        (["kari@example.no"], f"[{ticket.reference}] Svar på henvendelsen din")
+    ]
+    assert reply in smtp_server.messages[0].get_body(["plain"]).get_content()
+    thread = page.get_by_role("group", name="Notater og svar")
+    expect(thread.locator(".field-kind .readonly")).to_have_text("Svar til kunden")
+    expect(thread.locator(".field-body .readonly")).to_have_text(reply)
+
+
+def test_customer_markup_on_the_admin_ticket_page_is_shown_as_text_and_never_run(
+    page, agent, make_ticket
+):
+    ticket = make_ticket(message=HOSTILE_MESSAGE)
+    change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
+
+    admin_log_in(page, username="agent", password=AGENT_PASSWORD, next_path=change_path)
+
+    assert page.evaluate("window.__pwned") is None
+    expect(page.locator(".field-message .readonly")).to_have_text(HOSTILE_MESSAGE)
