@@ -1,6 +1,9 @@
 from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
+from django import VERSION as DJANGO_VERSION
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, F, Q
+from django.forms.widgets import Script
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -44,14 +47,35 @@ class FaqBlockAdmin(admin.ModelAdmin):
     formfield_overrides = MARKDOWN_EDITOR
 
 
+# django-admin-sortable2 2.3.1 names its templates and scripts after the running Django (6.1) but
+# ships them only up to 6.0: without these two shims the contact form's page fails (500) and the
+# FAQ changelist loads no actions script (404). Drop them once it ships 6.1's files.
+SORTABLE_FILES_FOR = "6.0"
+
+
+class SortableFilesMixin:
+    @property
+    def media(self):
+        media = super().media
+        running = "-{}.{}.js".format(*DJANGO_VERSION[:2])
+        js = [
+            Script(script._path.replace(running, f"-{SORTABLE_FILES_FOR}.js"), **script.attributes)
+            if isinstance(script, Script)
+            else script.replace(running, f"-{SORTABLE_FILES_FOR}.js")
+            for script in media._js
+        ]
+        return forms.Media(css=media._css, js=js)
+
+
 class FormFieldInline(SortableTabularInline):
+    template = f"adminsortable2/edit_inline/tabular-django-{SORTABLE_FILES_FOR}.html"
     model = FormField
     fields = ["label", "placeholder", "kind"]
     extra = 0
 
 
 @admin.register(HelpFormBlock)
-class HelpFormBlockAdmin(SortableAdminBase, admin.ModelAdmin):
+class HelpFormBlockAdmin(SortableFilesMixin, SortableAdminBase, admin.ModelAdmin):
     list_display = ["title", "page", "button_text", "success_path"]
     fields = [
         "page",
@@ -67,7 +91,7 @@ class HelpFormBlockAdmin(SortableAdminBase, admin.ModelAdmin):
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(SortableAdminMixin, admin.ModelAdmin):
+class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     list_display = [
         "question",
         "is_published",

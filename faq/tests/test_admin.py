@@ -1,5 +1,6 @@
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -184,3 +185,25 @@ def test_preview_renders_through_the_same_sanitiser(editor_client):
     response = editor_client.post(PREVIEW, {"content": "**fet** <script>alert(1)</script>"})
 
     assert response.text == "<p><strong>fet</strong> &lt;script&gt;alert(1)&lt;/script&gt;</p>"
+
+
+def test_contact_form_page_opens_with_its_sortable_fields(admin_client, seed):
+    from faq.models import HelpFormBlock
+
+    block = HelpFormBlock.objects.get()
+
+    response = admin_client.get(reverse("admin:faq_helpformblock_change", args=[block.pk]))
+
+    assert response.status_code == 200
+    assert "Maria Holte" in response.text
+
+
+@pytest.mark.parametrize("url", [CHANGELIST, reverse("admin:faq_helpformblock_changelist")])
+def test_every_admin_script_of_the_sortable_pages_exists(admin_client, seed, url):
+    from django.contrib.staticfiles import finders
+
+    page = admin_client.get(url).text
+
+    scripts = re.findall(r'<script src="/static/([^"]+)"', page)
+    assert scripts
+    assert [s for s in scripts if not finders.find(s)] == []
