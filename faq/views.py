@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from faq.models import Block
 from faq.responses import FORM_TOKEN_PLACEHOLDER, rendered_page
@@ -22,7 +22,8 @@ VOTE_VALUES = {"ja": True, "nei": False}
 HELP_PAGE_TEMPLATE = "faq/help_page.html"
 
 
-@require_GET
+# HEAD too: monitors and link checkers ask for / that way.
+@require_safe
 def help_page(request):
     return help_page_render(request)
 
