@@ -58,6 +58,10 @@ def environment_set(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS=HOST,
+        # Plain HTTP on loopback, where production has a TLS proxy in front: no redirect to
+        # https, and static URLs without the manifest (the pages measured are HTML only).
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_STATIC_MANIFEST="0",
         GUNICORN_BIND=f"{HOST}:{port}",
         **values,
     )

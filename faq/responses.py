@@ -4,12 +4,13 @@ Rendering the page (templates, the crispy contact form) costs tens of times more
 so the page an anonymous visitor gets is rendered once, with placeholders where the two
 per-visitor values go: the CSRF token and the contact form's one-time token. Both sit in the
 contact form near the end of the page. Each request copies the finished bytes before the first
-placeholder and renders only the short rest. The compressed copy works the same way: the gzip
-stream is kept open after the bytes before the placeholders, and each request continues a copy of
-that stream with its own end, which costs a few kilobytes of compression whatever the page's size.
+placeholder and renders only the short rest. The gzip copy works the same way: the part before
+the placeholders is compressed once, and each request appends its few kilobytes of rest as a
+stored (uncompressed) deflate block and the checksum, which costs no compression at all.
 """
 
 import re
+import struct
 import uuid
 import zlib
 from collections.abc import Callable
@@ -23,29 +24,45 @@ from django.utils.cache import patch_vary_headers
 CSRF_PLACEHOLDER = "csrf-9b2e4c1f7a6d"
 FORM_TOKEN_PLACEHOLDER = "form-token-3f8a1d2c6e0b"
 GZIP_LEVEL = 6
+# Magic, deflate, no flags, no time, no extra flags, unknown OS (RFC 1952).
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+STORED_BLOCK_MAX = 0xFFFF
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 @dataclass(frozen=True)
 class RenderedPage:
     head: bytes
-    head_gzip: bytes
-    gzip_stream: "zlib._Compress"
+    head_deflated: bytes
+    head_crc: int
     tail: str
 
     def response(self, request) -> HttpResponse:
-        tail = self.tail.replace(CSRF_PLACEHOLDER, get_token(request)).replace(
-            FORM_TOKEN_PLACEHOLDER, str(uuid.uuid4())
+        tail = (
+            self.tail.replace(CSRF_PLACEHOLDER, get_token(request))
+            .replace(FORM_TOKEN_PLACEHOLDER, str(uuid.uuid4()))
+            .encode()
         )
         response = HttpResponse(content_type="text/html; charset=utf-8")
         if _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
-            stream = self.gzip_stream.copy()
-            response.content = self.head_gzip + stream.compress(tail.encode()) + stream.flush()
+            response.content = self._gzip(tail)
             response["Content-Encoding"] = "gzip"
         else:
-            response.content = self.head + tail.encode()
+            response.content = self.head + tail
         patch_vary_headers(response, ["Accept-Encoding"])
         return response
+
+    def _gzip(self, tail: bytes) -> bytes:
+        blocks = []
+        for start in range(0, max(len(tail), 1), STORED_BLOCK_MAX):
+            chunk = tail[start : start + STORED_BLOCK_MAX]
+            final = start + STORED_BLOCK_MAX >= len(tail)
+            blocks.append(struct.pack("<BHH", final, len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+        checksum = zlib.crc32(tail, self.head_crc)
+        size = (len(self.head) + len(tail)) & 0xFFFFFFFF
+        return b"".join(
+            [GZIP_HEADER, self.head_deflated, *blocks, struct.pack("<II", checksum, size)]
+        )
 
 
 def rendered_page(page_view, template_name: str, context: Callable[[], dict]) -> RenderedPage:
@@ -57,8 +74,9 @@ def rendered_page(page_view, template_name: str, context: Callable[[], dict]) ->
     if split < 0:
         split = len(html)
     head = html[:split].encode()
-    stream = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    head_gzip = stream.compress(head) + stream.flush(zlib.Z_SYNC_FLUSH)
-    rendered = RenderedPage(head, head_gzip, stream, html[split:])
+    # Raw deflate, flushed to a byte boundary and not final: the stored blocks follow it.
+    stream = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    head_deflated = stream.compress(head) + stream.flush(zlib.Z_SYNC_FLUSH)
+    rendered = RenderedPage(head, head_deflated, zlib.crc32(head), html[split:])
     page_view.rendered[template_name] = rendered
     return rendered

@@ -1,0 +1,33 @@
+import gzip
+import zlib
+
+import pytest
+from django.test import RequestFactory
+
+from faq.responses import CSRF_PLACEHOLDER, FORM_TOKEN_PLACEHOLDER, RenderedPage
+
+
+def rendered(head: str, tail: str) -> RenderedPage:
+    stream = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = stream.compress(head.encode()) + stream.flush(zlib.Z_SYNC_FLUSH)
+    return RenderedPage(head.encode(), deflated, zlib.crc32(head.encode()), tail)
+
+
+@pytest.mark.parametrize("tail_length", [0, 10, 65_535, 65_536, 200_000])
+def test_gzip_page_unpacks_to_the_plain_page_whatever_the_tail(tail_length):
+    page = rendered("<p>hode</p>" * 1000, "æøå-" * (tail_length // 4) + "x" * (tail_length % 4))
+    gzipped = RequestFactory().get("/", headers={"accept-encoding": "gzip"})
+
+    response = page.response(gzipped)
+
+    assert gzip.decompress(response.content) == page.head + page.tail.encode()
+
+
+def test_tokens_are_filled_in_per_request():
+    page = rendered("<p>hode</p>", f"csrf={CSRF_PLACEHOLDER} token={FORM_TOKEN_PLACEHOLDER}")
+
+    first = page.response(RequestFactory().get("/")).content.decode()
+    second = page.response(RequestFactory().get("/")).content.decode()
+
+    assert CSRF_PLACEHOLDER not in first and FORM_TOKEN_PLACEHOLDER not in first
+    assert first != second
