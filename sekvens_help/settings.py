@@ -1,10 +1,12 @@
 """Settings for Sekvens Hjelp. Every deploy-time value comes from an environment variable."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,12 +26,50 @@ CSRF_TRUSTED_ORIGINS = [
 # The admin's path: moving it off /admin/ keeps most login robots away.
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
 
+# Production is HTTPS only; development runs on plain http://127.0.0.1, so these follow DEBUG.
+SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "0" if DEBUG else "1") == "1"
+# Behind a proxy that terminates TLS, the header it sets to "https" (e.g. HTTP_X_FORWARDED_PROTO);
+# only safe when the proxy always sets or strips that header, so clients cannot fake it.
+if proxy_ssl_header := os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (proxy_ssl_header, "https")
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+# Asking browsers to build HTTPS-only into their lists is for the domain's owner to decide, and
+# slow to undo: off until asked for (check --deploy warns with security.W021 meanwhile).
+SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_SECURE_HSTS_PRELOAD", "0") == "1"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Our pages and the admin load scripts and styles only from files under /static/, so no inline
+# script or style is allowed, and no nonce: the help page is served from bytes rendered once per
+# content version, which cannot carry a per-request nonce. The JSON-LD block is data, which
+# script-src does not govern. Bootstrap draws form icons (the contact form's invalid-field mark)
+# as data: SVG images, which an image cannot run script from. The same policy applies in
+# development, so a violation shows there first.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to whitenoise, as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "bootstrap",
     "crispy_forms",
@@ -37,12 +77,14 @@ INSTALLED_APPS = [
     "markdownx",
     "adminsortable2",
     "django_tasks_db",
+    "axes",
     "faq",
     "tickets",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,6 +92,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sekvens_help.urls"
@@ -143,6 +188,31 @@ TICKET_RETENTION_DAYS = int(os.environ.get("TICKET_RETENTION_DAYS", 365))
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
 EMAIL_RETRY_SECONDS = int(os.environ.get("EMAIL_RETRY_SECONDS", 30))
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin logins: this many failures for one username from one address lock that pair out for
+# LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so a robot
+# cannot lock the editors out. A superuser unlocks early under "Axes" in the admin.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Failures are kept (until the cool-off ends); successful logins are not, being personal data
+# that the admin's own history does not need.
+AXES_DISABLE_ACCESS_LOG = True
+
+
+def _client_ip(request):
+    """The client's address, from the header the rate limit reads behind a proxy."""
+    return request.META.get(RATELIMIT_IP_META_KEY or "REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = _client_ip
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -160,6 +230,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# collectstatic writes hashed, compressed copies that whitenoise serves with year-long cache
+# headers: on in production, off in development and the tests, where nothing is collected.
+if os.environ.get("DJANGO_STATIC_MANIFEST", "0" if DEBUG else "1") == "1":
+    STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+# Bound to DJANGO_DEBUG as the settings load: pytest turns DEBUG off only afterwards, and every
+# test client would then scan STATIC_ROOT, which nothing has collected into.
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 

@@ -1,0 +1,97 @@
+import gzip
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import override_settings
+from django.urls import reverse
+
+HEALTHZ_URL = reverse("healthz")
+# A port nothing listens on: connecting is refused at once.
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+WHITENOISE_MANIFEST = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+@pytest.fixture(scope="module")
+def _collected_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root, STORAGES=_manifest_storages()):
+        call_command("collectstatic", "--noinput", verbosity=0)
+    return root
+
+
+@pytest.fixture
+def collected_static(settings, _collected_root):
+    """Static files collected as in production: hashed, compressed, served by whitenoise."""
+    settings.STATIC_ROOT = _collected_root
+    settings.STORAGES = _manifest_storages()
+    # Each test client builds its middleware afresh: whitenoise then indexes STATIC_ROOT.
+    settings.WHITENOISE_AUTOREFRESH = False
+    return _collected_root
+
+
+def _manifest_storages() -> dict:
+    return django_settings.STORAGES | {"staticfiles": {"BACKEND": WHITENOISE_MANIFEST}}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok_for_the_database_and_the_cache_without_a_login(client):
+    response = client.get(HEALTHZ_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_the_cache_when_it_is_unreachable(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+        }
+    }
+
+    response = client.get(HEALTHZ_URL)
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "error"}
+
+
+@pytest.mark.django_db
+def test_healthz_refuses_a_post(client):
+    response = client.post(HEALTHZ_URL)
+
+    assert response.status_code == 405
+
+
+def test_collected_static_file_has_a_hashed_name_and_a_year_long_cache(client, collected_static):
+    url = static("faq/help.css")
+
+    response = client.get(url)
+
+    assert url.startswith("/static/faq/help.") and url != "/static/faq/help.css"
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "max-age=315360000, public, immutable"
+    assert b"".join(response.streaming_content) == (collected_static / url[8:]).read_bytes()
+
+
+def test_collected_static_file_is_sent_compressed_to_a_browser_that_accepts_gzip(
+    client, collected_static
+):
+    url = static("faq/help.css")
+
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
+
+    assert response["Content-Encoding"] == "gzip"
+    body = gzip.decompress(b"".join(response.streaming_content))
+    assert body == (collected_static / url[8:]).read_bytes()
+
+
+def test_help_page_links_the_hashed_static_files(client, collected_static, seed):
+    response = client.get(reverse("faq:help_page"))
+
+    assert static("faq/help.css") in response.text
+    assert static("faq/help.js") in response.text
+    assert '"/static/faq/help.css"' not in response.text
