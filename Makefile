@@ -7,10 +7,13 @@ SEED := fixtures/hjelp-og-support.md
 # Django 6.1 needs Python 3.12 or newer: the first of these that is new enough makes the virtualenv.
 PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 \
 	$(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) python3
+# axe-core for the accessibility tests comes from npm: installed where Node.js and npm are, and
+# without them those tests are skipped (failed in CI, where SEKVENS_REQUIRE_BROWSER=1).
+NPM := $(shell command -v node >/dev/null 2>&1 && command -v npm 2>/dev/null)
 
 .PHONY: install run test lint format admin messages clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -30,6 +33,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 		"$$python" -m venv $(VENV) || exit 1; \
 	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 run: install
@@ -68,4 +75,4 @@ messages: install
 	$(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from faq.cms import help_page_import
 from faq.models import Block, FaqBlock, FaqEntry, HelpPage
@@ -14,6 +15,14 @@ SEED_PATH = Path(__file__).parent / "fixtures" / "hjelp-og-support.md"
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # LocaleMiddleware activates each request's language in the test's own thread and nothing
+    # ends it: after a request to /en/, reverse() in the next test would answer /en/ too.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -125,9 +134,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page_options() -> dict:
+    """More options for the page fixture's browser context; a test module overrides this."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, live_server, page_options):
     """A fresh Norwegian tab on the live server; a script error on the page fails the test."""
-    context = browser.new_context(locale="nb-NO", base_url=live_server.url)
+    context = browser.new_context(locale="nb-NO", base_url=live_server.url, **page_options)
     context.set_default_timeout(5_000)
     page = context.new_page()
     script_errors = []

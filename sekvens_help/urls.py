@@ -1,12 +1,20 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from sekvens_help import views
+
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
+]
+# Norwegian at /, English at /en/; the admin above stays at its one address.
+urlpatterns += i18n_patterns(
     path("", include("faq.urls")),
     path("", include("tickets.urls")),
-]
+    prefix_default_language=False,
+)
 # Editors' uploads are served by Django only in development; production serves MEDIA_ROOT itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -4,8 +4,7 @@ from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -103,7 +102,9 @@ def suggest(request):
 
 
 def _success_url(block: Block) -> str:
-    path = "/" + block.success_path.strip("/") + "/" if block.success_path.strip("/") else ""
-    if path and url_has_allowed_host_and_scheme(path, allowed_hosts=None):
-        return path
-    return reverse("faq:help_page")
+    # Reversed, so it keeps the language's prefix (/en/suksess/); a path that is not one slug
+    # could never be a thanks page, and sends the customer back to the help page instead.
+    try:
+        return reverse("tickets:thanks", kwargs={"slug": block.success_path.strip("/")})
+    except NoReverseMatch:
+        return reverse("faq:help_page")

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,20 @@ def test_help_page_is_titled_hjelp_og_support_in_bokmal(page, seed):
     page.goto("/")
 
     expect(page.locator("h1")).to_have_text("Hjelp & Support")
+    expect(page.locator("html")).to_have_attribute("lang", "nb")
+
+
+def test_english_link_in_the_header_opens_the_help_page_in_english_and_norsk_leads_back(page, seed):
+    page.goto("/")
+
+    page.locator("header").get_by_role("link", name="English").click()
+
+    page.wait_for_url("**/en/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("searchbox", name="Search the questions")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Hjelp & Support")
+    page.locator("header").get_by_role("link", name="Norsk").click()
+    page.wait_for_url(re.compile(r"/$"))
     expect(page.locator("html")).to_have_attribute("lang", "nb")
 
 

@@ -18,7 +18,7 @@ HELP_URL = reverse("faq:help_page")
 def questions_on(response) -> list[str]:
     return [
         unescape(q).strip()
-        for q in re.findall(r'<summary class="faq-question">([^<]*)', response.text)
+        for q in re.findall(r'<summary class="faq-question"[^>]*>([^<]*)', response.text)
     ]
 
 
@@ -71,7 +71,7 @@ def test_each_entry_has_a_stable_anchor_that_survives_a_new_question(client, see
 def test_help_form_shows_labels_placeholders_and_button_from_the_content(client, seed):
     response = client.get(HELP_URL)
 
-    assert '<h2 id="kontakt-tittel">Står du fast?</h2>' in response.text
+    assert '<h2 id="kontakt-tittel" lang="nb">Står du fast?</h2>' in response.text
     assert "Send oss melding, så kan vi hjelpe deg." in response.text
     for field in FormField.objects.all():
         assert field.label in response.text
@@ -143,7 +143,10 @@ def test_staff_see_a_hidden_entry_marked_hidden(admin_client, seed):
 
     response = admin_client.get(HELP_URL)
 
-    assert 'Hvor er varene mine? <span class="badge text-bg-warning">Skjult</span>' in response.text
+    assert (
+        'Hvor er varene mine? <span class="badge text-bg-warning" lang="nb">Skjult</span>'
+        in response.text
+    )
 
 
 def test_hidden_page_is_not_found_for_the_public_but_previewed_by_staff(client, admin_client, seed):
@@ -385,3 +388,9 @@ def test_contact_form_from_the_cached_page_passes_the_csrf_check(seed):
     )
 
     assert response.status_code == 303
+
+
+def test_help_page_answers_head_for_monitors(client, seed):
+    response = client.head(HELP_URL)
+
+    assert response.status_code == 200

@@ -161,6 +161,29 @@ def test_form_with_errors_comes_back_with_the_input_kept_and_each_error_beside_i
     assert not Ticket.objects.exists()
 
 
+def test_english_form_with_errors_comes_back_in_english(page, seed):
+    page.goto("/en/")
+    form = contact_form_fill(page, email="kari@", message=FORGOT_PASSWORD)
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url("**/en/kontakt/#kontakt")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the fields marked below:")
+    expect(page.locator("#id_email_error")).to_have_text("Enter a valid email address.")
+
+
+def test_english_form_sent_lands_on_the_english_thanks_page(page, seed):
+    page.goto("/en/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url(re.compile(r"/en/suksess/(#kontakt)?$"))
+    expect(page.locator("h1")).to_have_text("Thank you for your message!")
+    expect(page.locator(".ticket-reference")).to_have_text(Ticket.objects.get().reference)
+
+
 def test_form_with_errors_comes_back_scrolled_to_the_form(page, seed):
     page.goto("/")
     form = contact_form_fill(page, email="kari@", message="")

@@ -290,6 +290,29 @@ def test_success_path_written_without_a_slash_still_lands_on_a_thanks_page(clien
     assert thanks.status_code == 200
 
 
+def test_form_sent_from_the_english_page_lands_on_the_english_thanks_page(client, seed):
+    response = client.post("/en/kontakt/", contact_data(client))
+    thanks = client.get(response["Location"])
+
+    assert response["Location"] == "/en/suksess/"
+    assert "Thank you for your message!" in thanks.text
+    assert Ticket.objects.get().reference in thanks.text
+
+
+@pytest.mark.parametrize("success_path", ["", "/", "//evil.example/", "takk/for/meldingen"])
+def test_success_path_that_is_no_single_slug_sends_the_customer_back_to_the_help_page(
+    client, seed, success_path
+):
+    block = Block.objects.get(kind=Block.Kind.HELP_FORM)
+    block.success_path = success_path
+    block.save()
+
+    response = client.post(CONTACT_URL, contact_data(client))
+
+    assert response.status_code == 303
+    assert response["Location"] == HELP_URL
+
+
 @pytest.mark.parametrize("changes, fields", INVALID_FORMS.values(), ids=INVALID_FORMS.keys())
 def test_invalid_form_comes_back_with_400_and_creates_no_ticket(client, seed, changes, fields):
     data = contact_data(client, **changes)
@@ -466,6 +489,14 @@ def test_suggestions_link_to_answers_on_the_help_page(client, seed):
     for suggestion in response.json()["suggestions"]:
         assert suggestion["url"].startswith(f"{HELP_URL}#")
         assert suggestion["url"].removeprefix(f"{HELP_URL}#") in anchors
+
+
+def test_suggestions_asked_for_on_the_english_page_link_to_the_english_help_page(client, seed):
+    response = client.post(
+        "/en/kontakt/forslag/", {"message": FORGOT_PASSWORD, "token": uuid.uuid4()}
+    )
+
+    assert response.json()["suggestions"][0]["url"] == "/en/#jeg-har-glemt-passordet-mitt"
 
 
 def test_each_suggestion_shown_is_recorded_once_per_form(client, seed):
