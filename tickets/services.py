@@ -29,6 +29,7 @@ def ticket_create(
     email: str,
     message: str,
     submission_token: uuid.UUID | None = None,
+    form_token: uuid.UUID | None = None,
     source_page: HelpPage | None = None,
 ) -> tuple[Ticket, bool]:
     """Create a ticket and queue its emails; a repeated submission returns the first ticket.
@@ -48,8 +49,8 @@ def ticket_create(
         # The same form sent twice at once: the other request created the ticket.
         return Ticket.objects.get(submission_token=submission_token), False
     _emails_queue([confirmation_email(ticket), notification_email(ticket)])
-    if submission_token:
-        SuggestionImpression.objects.filter(form_token=submission_token).update(ticket=ticket)
+    if form_token := form_token or submission_token:
+        SuggestionImpression.objects.filter(form_token=form_token).update(ticket=ticket)
     return ticket, True
 
 
@@ -71,29 +72,32 @@ def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> Ticke
 @transaction.atomic
 def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     """Change status, priority or assignee, recording each change (who, when, from, to)."""
-    old = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    # Changed on the locked row and saved field by field, so nothing else on the ticket (an
+    # anonymisation, another agent's reply) that happened since `ticket` was read is undone.
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     events = []
     for field, value in changes.items():
         if field not in TRACKED_FIELDS:
             raise ValueError(f"{field} is not a tracked ticket field")
-        before = getattr(old, field)
-        if before == value:
+        if getattr(locked, field) == value:
             continue
-        setattr(ticket, field, value)
+        before = _describe(locked, field)
+        setattr(locked, field, value)
         events.append(
             TicketEvent(
-                ticket=ticket,
+                ticket=locked,
                 actor=actor,
                 field=field,
-                old_value=_describe(old, field),
-                new_value=_describe(ticket, field),
+                old_value=before,
+                new_value=_describe(locked, field),
             )
         )
     if not events:
         return []
-    if "status" in changes:
-        _status_times(ticket)
-    ticket.save()
+    _status_times(locked)
+    locked.save(update_fields=[*changes, "resolved_at", "closed_at", "updated_at"])
+    for field in [*changes, "resolved_at", "closed_at", "updated_at"]:
+        setattr(ticket, field, getattr(locked, field))
     return TicketEvent.objects.bulk_create(events)
 
 
@@ -144,7 +148,7 @@ def tickets_export(*, emails: list[str], actor) -> dict:
                     {
                         "subject": e.subject,
                         "to": e.to,
-                        "sent_at": e.sent_at and e.sent_at.isoformat(),
+                        "sent_at": _iso(e.sent_at),
                     }
                     for e in t.emails.all()
                 ],

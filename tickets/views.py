@@ -34,9 +34,11 @@ def contact(request):
     if form.is_spam():
         return HttpResponseRedirect(success, status=303)
     token = form.cleaned_data["token"]
-    # A reload or a second click sends the same form again: it gets the first ticket, and it
-    # does not count against the rate limit.
-    ticket = Ticket.objects.filter(submission_token=token).first()
+    # The same form sent again (a reload, a second click) finds its first ticket and does not
+    # count against the rate limit. The key includes what was written, so a new message sent
+    # from a page the browser brought back (same token) is a new ticket, not lost.
+    key = submission_key(token, form.cleaned_data)
+    ticket = Ticket.objects.filter(submission_token=key).first()
     if ticket is None:
         if is_ratelimited(
             request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
@@ -46,7 +48,8 @@ def contact(request):
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],
             message=form.cleaned_data["message"],
-            submission_token=token,
+            submission_token=key,
+            form_token=token,
             source_page=page_view.page,
         )
     response = HttpResponseRedirect(success, status=303)
@@ -99,6 +102,10 @@ def suggest(request):
     return JsonResponse(
         {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
     )
+
+
+def submission_key(token: uuid.UUID, data: dict) -> uuid.UUID:
+    return uuid.uuid5(token, "\x1f".join(data[f] for f in ("name", "email", "message")))
 
 
 def _success_url(block: Block) -> str:

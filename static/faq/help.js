@@ -72,6 +72,8 @@
       // After this event the form is already on its way; a second click cannot send it again.
       setTimeout(function () { submit.disabled = true; }, 0);
     });
+    // A page the browser brings back (Back after sending) must be usable again.
+    window.addEventListener("pageshow", function () { submit.disabled = false; });
     if (errors) {
       // After the browser's jump to #kontakt, which would otherwise take the focus away again.
       window.addEventListener("load", function () { errors.focus(); });

@@ -67,3 +67,15 @@ def test_purge_counts_from_closing_not_from_resolving(ticket):
 
     assert count == 0
     assert Ticket.objects.get(pk=ticket.pk).anonymised_at is None
+
+
+def test_change_made_from_a_stale_copy_does_not_undo_an_erasure(ticket):
+    stale = Ticket.objects.get(pk=ticket.pk)
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    ticket_change(ticket=stale, actor=None, priority=Ticket.Priority.HIGH)
+
+    ticket.refresh_from_db()
+    assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
+    assert ticket.anonymised_at is not None
+    assert ticket.priority == Ticket.Priority.HIGH

@@ -545,3 +545,15 @@ def test_nonsense_suggests_nothing_and_records_nothing(client, seed):
 
     assert response.json() == {"suggestions": []}
     assert not SuggestionImpression.objects.exists()
+
+
+def test_new_message_from_a_page_the_browser_brought_back_is_a_new_ticket(client, seed):
+    first = contact_data(client)
+    client.post(CONTACT_URL, first)
+
+    client.post(CONTACT_URL, first | {"message": "Og leveransen er forsinket."})
+
+    assert sorted(Ticket.objects.values_list("message", flat=True)) == [
+        "Fakturaen for mars mangler.",
+        "Og leveransen er forsinket.",
+    ]
