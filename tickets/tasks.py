@@ -23,20 +23,23 @@ def outbound_email_send(*, email_id: int) -> str:
         return "gone"
     if email.sent_at:
         return "already sent"
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-        reply_to=[email.reply_to] if email.reply_to else None,
-    )
-    message.attach_alternative(email.html_body, "text/html")
     try:
+        message = EmailMultiAlternatives(
+            subject=email.subject,
+            body=email.text_body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+            reply_to=[email.reply_to] if email.reply_to else None,
+        )
+        message.attach_alternative(email.html_body, "text/html")
         message.send()
-    except (OSError, smtplib.SMTPException) as error:
+    except Exception as error:  # noqa: BLE001 (every failure is recorded on the email)
         OutboundEmail.objects.filter(pk=email_id).update(
             attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:500]
         )
+        if _permanent(error):
+            # The server refused the address for good: trying again every hour changes nothing.
+            return "refused for good"
         # In whole seconds: a timedelta doubled forty-odd times overflows, and the retries would
         # end for good after a day and a half of SMTP outage.
         seconds = settings.EMAIL_RETRY_SECONDS * 2**email.attempts
@@ -47,3 +50,10 @@ def outbound_email_send(*, email_id: int) -> str:
         sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
     )
     return "sent"
+
+
+def _permanent(error: Exception) -> bool:
+    """A 5xx answer about the recipients: the address will not work later either."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return False

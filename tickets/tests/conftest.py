@@ -24,12 +24,13 @@ class SmtpServer:
     """An SMTP server on loopback that keeps what it receives; it can go down and come back.
 
     With `refusing` set it answers every recipient "451 try again later", as a greylisting or
-    overloaded server does.
+    overloaded server does; addresses in `unknown` get "550 no such user" for good.
     """
 
     def __init__(self, port: int):
         self.port = port
         self.refusing = False
+        self.unknown: set[str] = set()
         self.messages: list[EmailMessage] = []
         # The envelope recipients of each message, in the same order: who really got it.
         self.recipients: list[list[str]] = []
@@ -51,6 +52,8 @@ class SmtpServer:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refusing:
             return "451 4.7.1 Try again later"
+        if address in self.unknown:
+            return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

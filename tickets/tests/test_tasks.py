@@ -183,3 +183,16 @@ def test_email_of_a_ticket_erased_before_sending_is_not_sent(make_ticket, smtp_s
 
     assert smtp_server.messages == []
     assert retries_queued() == {}
+
+
+def test_address_refused_for_good_is_recorded_and_not_retried(make_ticket, smtp_server, worker_run):
+    ticket = make_ticket()
+    smtp_server.unknown.add(ticket.email)
+
+    worker_run()
+
+    confirmation = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CONFIRMATION)
+    assert confirmation.sent_at is None
+    assert "550" in confirmation.last_error
+    assert len(retries_queued()) == 0
+    assert len(smtp_server.messages) == 1
