@@ -3,6 +3,7 @@ from django import VERSION as DJANGO_VERSION
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, F, Q
+from django.db.models.functions import NullIf
 from django.forms.widgets import Script
 from django.http import HttpResponse
 from django.urls import path
@@ -163,7 +164,7 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
 
     @admin.display(
         description=_("helpful share"),
-        ordering=F("helpful_count") * 1.0 / (F("helpful_count") + F("not_helpful_count")),
+        ordering=F("helpful_count") * 1.0 / NullIf(F("helpful_count") + F("not_helpful_count"), 0),
     )
     def helpful_share(self, entry):
         votes = entry.helpful_count + entry.not_helpful_count

@@ -207,3 +207,10 @@ def test_every_admin_script_of_the_sortable_pages_exists(admin_client, seed, url
     scripts = re.findall(r'<script src="/static/([^"]+)"', page)
     assert scripts
     assert [s for s in scripts if not finders.find(s)] == []
+
+
+def test_changelist_sorts_by_helpful_share_with_entries_nobody_rated(admin_client, seed):
+    response = admin_client.get(CHANGELIST, {"o": "6"})
+
+    assert response.status_code == 200
+    assert 'class="sortable column-helpful_share sorted ascending"' in response.text
