@@ -30,9 +30,10 @@ class _ContentTreeprocessor(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for parent in root.iter():
-            for index, child in enumerate(list(parent)):
+            for child in list(parent):
                 if child.tag == "img":
-                    self._resolve(parent, index, child)
+                    # Its place now, after earlier images in the same parent were taken out.
+                    self._resolve(parent, list(parent).index(child), child)
                 elif match := re.fullmatch(r"h([1-6])", child.tag):
                     child.tag = f"h{min(int(match[1]) + HEADING_SHIFT, 6)}"
         for parent in list(root.iter()):

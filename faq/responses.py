@@ -27,7 +27,8 @@ GZIP_LEVEL = 6
 # Magic, deflate, no flags, no time, no extra flags, unknown OS (RFC 1952).
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 STORED_BLOCK_MAX = 0xFFFF
-_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+# "gzip", but not "gzip;q=0" (refused).
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
 
 
 @dataclass(frozen=True)

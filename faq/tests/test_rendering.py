@@ -91,3 +91,9 @@ def test_media_path_outside_the_uploads_is_not_trusted(db):
     html = markdown_render("![x](/media/../settings.py)")
 
     assert "<img" not in html
+
+
+def test_alt_text_of_a_missing_image_stays_where_the_image_was(db):
+    html = markdown_render("x ![](/a.png) y ![Bilde B](/b.png) z *em* w")
+
+    assert html_to_text(html) == "x  y Bilde B z em w"

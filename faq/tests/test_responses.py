@@ -31,3 +31,15 @@ def test_tokens_are_filled_in_per_request():
 
     assert CSRF_PLACEHOLDER not in first and FORM_TOKEN_PLACEHOLDER not in first
     assert first != second
+
+
+@pytest.mark.parametrize(
+    "accept, packed",
+    [("gzip, deflate, br", True), ("gzip;q=0, deflate", False), ("identity", False)],
+)
+def test_gzip_is_sent_only_to_clients_that_accept_it(accept, packed):
+    page = rendered("<p>hode</p>", "<p>hale</p>")
+
+    response = page.response(RequestFactory().get("/", headers={"accept-encoding": accept}))
+
+    assert (response.get("Content-Encoding") == "gzip") is packed
