@@ -242,3 +242,16 @@ def _block_changed(sender, instance, raw=False, **kwargs):
 def _item_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         help_pages_changed(blocks=instance.block_id)
+
+
+@receiver([post_save, post_delete], sender=FaqImage)
+def _image_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # Answers hold the image's URL from when they were rendered: render them again.
+    using = [
+        *FaqEntry.objects.filter(answer__contains=instance.path),
+        *Block.objects.filter(introduction__contains=instance.path),
+    ]
+    for item in using:
+        item.save()

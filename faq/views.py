@@ -1,12 +1,19 @@
 import re
 
 from django.conf import settings
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
 from faq.responses import FORM_TOKEN_PLACEHOLDER, rendered_page
@@ -19,6 +26,8 @@ VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
 VOTES_KEPT = 100
 VOTE_VALUES = {"ja": True, "nei": False}
+VOTE_RATE_LIMIT = "30/10m"
+TEXT = "text/plain; charset=utf-8"
 HELP_PAGE_TEMPLATE = "faq/help_page.html"
 
 
@@ -68,6 +77,16 @@ def _context(page_view, *, preview=False, query="", contact_form=None, form_toke
 @csrf_exempt
 @require_POST
 def entry_feedback(request, entry_id):
+    # Without a CSRF token, a vote from another site's page is refused by what the browser says
+    # about where the request came from, and one address cannot vote endlessly.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return HttpResponseForbidden(
+            _("Votes are only taken from this site."), content_type="text/plain"
+        )
+    if is_ratelimited(request, group="feedback", key="ip", rate=VOTE_RATE_LIMIT, increment=True):
+        return HttpResponse(
+            _("Too many votes; please try again later."), status=429, content_type="text/plain"
+        )
     is_helpful = VOTE_VALUES.get(request.POST.get("svar", ""))
     if is_helpful is None:
         return HttpResponseBadRequest(_("Answer “ja” or “nei”."), content_type="text/plain")

@@ -394,3 +394,41 @@ def test_help_page_answers_head_for_monitors(client, seed):
     response = client.head(HELP_URL)
 
     assert response.status_code == 200
+
+
+def test_vote_from_another_site_is_refused(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "ja", HTTP_SEC_FETCH_SITE="cross-site")
+
+    entry.refresh_from_db()
+    assert response.status_code == 403
+    assert entry.helpful_count == 0
+
+
+def test_one_address_cannot_vote_endlessly(client, seed, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    entries = list(FaqEntry.objects.all()[:2])
+
+    answers = [vote(Client(), entries[n % 2], "ja").status_code for n in range(31)]
+
+    cache.clear()
+    assert answers.count(200) == 30
+    assert answers[-1] == 429
+
+
+def test_importing_a_missing_image_later_shows_it_on_the_page(client, seed, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from faq.models import FaqImage
+    from faq.tests.test_cms import png_bytes
+
+    client.get(HELP_URL)
+    image = FaqImage(path="/images/sekvens-trackingimage_preview.png")
+    image.image.save("bilde.png", ContentFile(png_bytes()), save=True)
+
+    response = client.get(HELP_URL)
+
+    assert f'src="{image.image.url}"' in response.text
