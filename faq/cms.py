@@ -64,6 +64,13 @@ FORM_ITEM_TEXTAREA = "textarea"
 BLOCK_KINDS = {Block.Kind.FAQ: FAQ_BLOCK_KEYS, Block.Kind.HELP_FORM: FORM_BLOCK_KEYS}
 IMAGE_REFERENCE = re.compile(r"!\[[^\]]*\]\((/images/[^)\s]+)")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.S | re.M)
+# The seed file is 4 KB. PyYAML reads about 200 KB a second and holds a hundred times the file in
+# memory, so a file of a few megabytes would keep the import busy for minutes and use gigabytes.
+FILE_MAX_BYTES = 1024 * 1024
+# Control characters other than tab and line breaks (NUL cannot even be stored on PostgreSQL), and
+# the surrogates a YAML escape like "\ud800" makes, which cannot be encoded for the database.
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -128,11 +135,20 @@ def help_page_export(*, slug: str) -> str:
 
 def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
     try:
+        if (size := path.stat().st_size) > FILE_MAX_BYTES:
+            raise CmsFileError(
+                f"{path}: the file is {size} bytes; at most {FILE_MAX_BYTES} are read"
+            )
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CmsFileError(f"{path}: cannot read the file: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise CmsFileError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    if unstorable := UNSTORABLE.search(text):
+        line = text.count("\n", 0, unstorable.start()) + 1
+        raise CmsFileError(
+            f"{path}, line {line}: the character U+{ord(unstorable[0]):04X} cannot be stored"
+        )
     match = FRONT_MATTER.match(text)
     if not match:
         raise CmsFileError(
@@ -141,13 +157,19 @@ def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
         )
     source, body = match.groups()
     try:
-        data = yaml.safe_load(source)
+        # Checked as nodes first: safe_load itself can blow up (aliases) or crash (bad scalars).
         root = yaml.compose(source, Loader=yaml.SafeLoader)
+        _nodes_check(root)
+        data = yaml.safe_load(source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 2}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise CmsFileError(f"{path}{where}: not valid YAML: {problem}") from error
+    except RecursionError as error:
+        raise CmsFileError(
+            f"{path}: not valid YAML: lists or mappings nested too deeply"
+        ) from error
     checker = _Checker(path, root)
     checker.mapping(data, ())
     page_values = checker.values(data, (), PAGE_KEYS, HelpPage, extra=("blocks",))
@@ -159,6 +181,56 @@ def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
     )
     _collect_images(parsed, images_dir, warnings)
     return parsed
+
+
+def _nodes_check(root: yaml.Node | None) -> None:
+    """Refuse what yaml.safe_load would take without a word, or crash on, naming the line.
+
+    The CMS never writes an alias, and through merge keys ten short lines of them expand to
+    billions of values ("billion laughs"). A repeated key would silently drop the first value. A
+    scalar its type cannot read (`title: 2024-02-30` is taken for a date) would crash the loader.
+    """
+    constructor = yaml.constructor.SafeConstructor()
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        # An alias is the very node its anchor made, so meeting a node twice means an alias.
+        if id(node) in seen:
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed: write the value out", node.start_mark
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            _scalar_read(constructor, node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            keys = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    value = _scalar_read(constructor, key)
+                    if value in keys:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"the key '{key.value}' appears twice", key.start_mark
+                        )
+                    keys.add(value)
+            stack.extend(reversed([part for pair in node.value for part in pair]))
+
+
+def _scalar_read(constructor: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) -> Any:
+    if node.tag == MERGE_TAG:
+        return node.value
+    try:
+        return constructor.construct_object(node)
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
+        kind = node.tag.rsplit(":", 1)[-1]
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"'{node.value[:50]}' cannot be read as {kind}: put quotes around text",
+            node.start_mark,
+        ) from error
 
 
 class _Checker:
@@ -196,6 +268,11 @@ class _Checker:
         for key in table:
             if key.required or key.cms in data:
                 value = self.require(data, keys, key.cms, key.type)
+                if isinstance(value, str) and (unstorable := UNSTORABLE.search(value)):
+                    raise self.fail(
+                        (*keys, key.cms),
+                        f"the character U+{ord(unstorable[0]):04X} cannot be stored",
+                    )
                 limit = getattr(model._meta.get_field(key.field), "max_length", None)
                 if limit and len(value) > limit:
                     raise self.fail(

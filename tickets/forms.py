@@ -1,10 +1,11 @@
 import unicodedata
 import uuid
+from email import policy as email_policy
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, validate_email
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FormField
@@ -22,6 +23,26 @@ HONEYPOT = "website"
 
 def _has_control_characters(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def _in_a_header(text: str) -> str:
+    # What Python's email package makes of text put in a header: it decodes RFC 2047 encoded words
+    # and writes what they hide as it is, so a name "=?utf-8?q?Kari=0D=0ABcc:_x@example.no?=" in
+    # the notification's subject would go out as a Subject line and a Bcc line.
+    return str(email_policy.default.header_factory("subject", text))
+
+
+def _is_sendable(address: str) -> bool:
+    # Django's validator takes addresses our mail cannot carry: a quoted local part may hold
+    # control characters, its ASCII check ignores case (so "KARİ" and the Kelvin sign pass), and a
+    # domain may hold any character, U+202E too. The SMTP backend refuses them when the worker
+    # sends, for good, so the customer would never hear from us.
+    local_part, _, domain = address.rpartition("@")
+    try:
+        domain.encode("idna")
+    except UnicodeError:
+        return False
+    return local_part.isascii() and not _has_control_characters(_in_a_header(local_part))
 
 
 class ContactForm(forms.ModelForm):
@@ -66,12 +87,18 @@ class ContactForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if _has_control_characters(name):
+        if _has_control_characters(name) or _has_control_characters(_in_a_header(name)):
             raise forms.ValidationError(
                 _("The name cannot contain line breaks or control characters."),
                 code="control_characters",
             )
         return name
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if not _is_sendable(email):
+            raise forms.ValidationError(validate_email.message, code=validate_email.code)
+        return email
 
     def clean_message(self):
         message = self.cleaned_data["message"].strip()
@@ -80,6 +107,12 @@ class ContactForm(forms.ModelForm):
                 _("The message contains characters we cannot read."), code="control_characters"
             )
         return message
+
+    def token_renew(self) -> None:
+        """A form whose hidden token was lost or broken comes back with a fresh one."""
+        if "token" in self.errors:
+            self.data = self.data.copy()
+            self.data["token"] = str(uuid.uuid4())
 
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get(HONEYPOT))
