@@ -29,6 +29,7 @@ def contact(request):
         raise Http404
     form = ContactForm(request.POST, form_fields=form_block.fields)
     if not form.is_valid():
+        form.token_renew()
         return help_page_render(request, contact_form=form, status=400)
     success = _success_url(form_block.block)
     if form.is_spam():
