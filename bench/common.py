@@ -52,7 +52,17 @@ def environment_set(
 ) -> None:
     for name in [*ENV_DROPPED, *dropped]:
         os.environ.pop(name, None)
-    os.environ.update(
+    os.environ.update(environment(var_dir, port, dropped=dropped, **values))
+
+
+def environment(
+    var_dir: Path, port: int, *, dropped: tuple[str, ...] = (), **values: str
+) -> dict[str, str]:
+    """What environment_set puts in place, as a new mapping for child processes: this process's
+    own environment (a test's, say) stays as it is."""
+    inherited = {k: v for k, v in os.environ.items() if k not in {*ENV_DROPPED, *dropped}}
+    return dict(
+        inherited,
         DJANGO_SETTINGS_MODULE="bench.settings",
         SEKVENS_VAR_DIR=str(var_dir),
         DJANGO_DEBUG="0",
@@ -67,11 +77,13 @@ def environment_set(
     )
 
 
-def manage(*args: str) -> str:
+def manage(*args: str, env: dict[str, str] | None = None) -> str:
+    """Run manage.py in this process's environment, or in `env`; returns what it printed."""
     try:
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=150,
