@@ -158,8 +158,13 @@ class FaqEntry(models.Model):
         return self.question
 
     def save(self, *args, **kwargs):
-        self.answer_html = markdown_render(self.answer)
-        self.search_text = search_normalize(f"{self.question} {html_to_text(self.answer_html)}")
+        update_fields = kwargs.get("update_fields")
+        # A save of only other fields (a new position, published) keeps the rendered answer.
+        if update_fields is None or {"question", "answer"} & set(update_fields):
+            self.answer_html = markdown_render(self.answer)
+            self.search_text = search_normalize(f"{self.question} {html_to_text(self.answer_html)}")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "answer_html", "search_text"}
         if not self.anchor:
             self.anchor = self._free_anchor()
         super().save(*args, **kwargs)

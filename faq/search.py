@@ -13,6 +13,10 @@ def search_normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", kept).split())
 
 
-def search_matches(search_text: str, query: str) -> bool:
-    """Every word of the query must occur in the entry's normalised text."""
-    return all(term in search_text for term in search_normalize(query).split())
+def search_terms(query: str) -> list[str]:
+    return search_normalize(query).split()
+
+
+def search_matches(search_text: str, terms: list[str]) -> bool:
+    """Every word of the query (see search_terms) must occur in the entry's normalised text."""
+    return all(term in search_text for term in terms)

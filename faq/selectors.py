@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from faq.models import Block, FaqEntry, FormField, HelpPage
-from faq.search import search_matches, search_normalize
+from faq.search import search_matches, search_normalize, search_terms
 
 CACHED_VERSIONS = 8
 SUGGEST_MIN_WORD = 4
@@ -66,9 +66,10 @@ class PageView:
     def blocks_shown(self, *, preview: bool, query: str) -> list[ShownBlock]:
         """The blocks with the entries a visitor sees: published (all, for staff) and matching."""
         shown = []
+        terms = search_terms(query)
         for view in self.blocks:
             visible = [e for e in view.entries if preview or e.is_published]
-            matching = [e for e in visible if search_matches(e.search_text, query)]
+            matching = [e for e in visible if search_matches(e.search_text, terms)]
             html = mark_safe("".join(e.html for e in matching))  # noqa: S308 (rendered by our template)
             shown.append(ShownBlock(view.block, view.fields, html, len(matching), len(visible)))
         return shown
