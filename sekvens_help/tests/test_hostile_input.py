@@ -6,7 +6,6 @@ import tracemalloc
 import uuid
 from collections import Counter
 from contextlib import contextmanager, nullcontext
-from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,6 +38,7 @@ from sekvens_help.tests.hostile_inputs import (
 )
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
 from tickets.tasks import outbound_email_send
+from tickets.tests.form_pages import error_next_to, typed_value
 
 HELP_URL = reverse("faq:help_page")
 CONTACT_URL = reverse("tickets:contact")
@@ -158,23 +158,6 @@ def contact_send(client, case: Contact | RawContact):
     return client.post(
         CONTACT_URL, {name: value for name, value in data.items() if value is not None}
     )
-
-
-def error_next_to(response, field) -> str:
-    match = re.search(
-        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', response.text, re.S
-    )
-    return unescape(re.sub(r"<[^>]+>", "", match[1])).strip() if match else ""
-
-
-def typed_value(response, field) -> str | None:
-    if match := re.search(rf'<input type="\w+" name="{field}"(?: value="([^"]*)")?', response.text):
-        return unescape(match[1] or "")
-    if match := re.search(
-        rf'<textarea name="{field}"[^>]*>\n?(.*?)</textarea>', response.text, re.S
-    ):
-        return unescape(match[1])
-    return None
 
 
 def shown_as_text(html: str, value: str) -> bool:

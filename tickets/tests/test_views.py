@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from faq.models import Block, FaqEntry, FormField
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
+from tickets.tests.form_pages import error_next_to, typed_value
 
 HELP_URL = reverse("faq:help_page")
 CONTACT_URL = reverse("tickets:contact")
@@ -55,23 +56,6 @@ def contact_data(client, **overrides) -> dict:
 
 def suggest(client, message, token=None, **extra):
     return client.post(SUGGEST_URL, {"message": message, "token": token or uuid.uuid4()}, **extra)
-
-
-def error_next_to(response, field) -> str:
-    match = re.search(
-        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', response.text, re.S
-    )
-    return unescape(re.sub(r"<[^>]+>", "", match[1])).strip() if match else ""
-
-
-def typed_value(response, field) -> str | None:
-    if match := re.search(rf'<input type="\w+" name="{field}"(?: value="([^"]*)")?', response.text):
-        return unescape(match[1] or "")
-    if match := re.search(
-        rf'<textarea name="{field}"[^>]*>\n(.*?)</textarea>', response.text, re.S
-    ):
-        return unescape(match[1])
-    return None
 
 
 def english_left(response) -> list[str]:
