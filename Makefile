@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 SEED := fixtures/hjelp-og-support.md
+# The settings default to production; the local server and `make admin` ask for development.
+RUN_ENV := DJANGO_DEBUG=1
 # Django 6.1 needs Python 3.12 or newer: the first of these that is new enough makes the virtualenv.
 PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 \
 	$(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) python3
@@ -40,9 +42,8 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
-	$(PY) manage.py import_help_page $(SEED) --if-empty
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py import_help_page $(SEED) --if-empty
 	@echo
 	@echo "  Help page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Admin:      http://127.0.0.1:$(PORT)/admin/"
@@ -50,9 +51,9 @@ run: install
 	@echo "  Email goes to the SMTP server at EMAIL_HOST:EMAIL_PORT (default localhost:25);"
 	@echo "  the background worker (manage.py db_worker) sends it and retries until it is sent."
 	@echo
-	@$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	@$(RUN_ENV) $(PY) manage.py db_worker --interval 1 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT)
+		$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) -m pytest
@@ -60,19 +61,19 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	git ls-files '*.py' ':!:*/migrations/*' | xargs $(VENV)/bin/django-upgrade --check --target-version 6.1
 
 format: install
 	$(VENV)/bin/ruff format .
 
 admin: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
-	$(PY) manage.py createsuperuser
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py createsuperuser
 
 messages: install
-	$(PY) manage.py makemessages --locale nb --no-obsolete --ignore '.venv/*' --ignore 'var/*'
-	$(PY) manage.py makemessages --locale nb --domain djangojs --ignore '.venv/*' --ignore 'var/*'
-	$(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
+	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --domain djangojs --ignore '.venv/*' --ignore 'var/*'
+	$(RUN_ENV) $(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) var node_modules

@@ -73,6 +73,7 @@ def environment(
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_STATIC_MANIFEST="0",
         GUNICORN_BIND=f"{HOST}:{port}",
+        SITE_URL=f"http://{HOST}:{port}",
         **values,
     )
 

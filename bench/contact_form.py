@@ -171,9 +171,8 @@ def main() -> int:
         environment_set(Path(var_dir), port, dropped=ENV_DROPPED, CONTACT_RATE_LIMIT=RATE_LIMIT)
         database = Path(var_dir) / "db.sqlite3"
         say("Sekvens Hjelp: contact form benchmark")
-        say(f"  setup    {var_dir}: migrate, createcachetable, import {SEED.relative_to(ROOT)}")
+        say(f"  setup    {var_dir}: migrate, import {SEED.relative_to(ROOT)}")
         manage("migrate", "--noinput")
-        manage("createcachetable")
         say(f"           {manage('import_help_page', str(SEED)).strip().splitlines()[-1]}")
         log_path = Path(var_dir) / "gunicorn.log"
         server, workers = server_start(log_path)

@@ -262,7 +262,6 @@ def site_run(
             **values,
         )
         manage("migrate", "--noinput", env=env)
-        manage("createcachetable", env=env)
         manage("import_help_page", str(SEED), env=env)
         log_path = var_dir / "gunicorn.log"
         with open(log_path, "wb") as log:

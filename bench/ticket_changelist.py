@@ -135,6 +135,7 @@ def _environment_set() -> None:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="testserver",
+        SITE_URL="http://testserver",
     )
 
 

@@ -1,44 +1,45 @@
 """Settings for Sekvens Hjelp. Every deploy-time value comes from an environment variable."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
+import environs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SEKVENS_VAR_DIR", BASE_DIR / "var"))
 
+# Every value is parsed strictly: "DJANGO_DEBUG=yes please" stops the start with a message that
+# names the variable, and "true", "1", "yes" and "on" all mean yes.
+env = environs.Env(eager=True)
+VAR_DIR = env.path("SEKVENS_VAR_DIR", default=BASE_DIR / "var")
+
+# Fail safe: with nothing set this is production. `make run`, the tests and the benchmarks ask for
+# development themselves (DJANGO_DEBUG=1).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY or (not DEBUG and SECRET_KEY == DEV_SECRET_KEY):
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0.")
 
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # Origins (https://hjelp.sekvens.app) allowed to POST, when a proxy terminates TLS.
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The admin's path: moving it off /admin/ keeps most login robots away.
-ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/").strip("/") + "/"
 
 # Production is HTTPS only; development runs on plain http://127.0.0.1, so these follow DEBUG.
-SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "0" if DEBUG else "1") == "1"
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Behind a proxy that terminates TLS, the header it sets to "https" (e.g. HTTP_X_FORWARDED_PROTO);
 # only safe when the proxy always sets or strips that header, so clients cannot fake it.
-if proxy_ssl_header := os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+if proxy_ssl_header := env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = (proxy_ssl_header, "https")
-SECURE_HSTS_SECONDS = int(
-    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
-)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Asking browsers to build HTTPS-only into their lists is for the domain's owner to decide, and
 # slow to undo: off until asked for (check --deploy warns with security.W021 meanwhile).
-SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_SECURE_HSTS_PRELOAD", "0") == "1"
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     "django_tasks_db",
     "axes",
+    # The project's own checks, the cache table's migration and its templates.
+    "sekvens_help",
     "faq",
     "tickets",
 ]
@@ -115,31 +118,32 @@ TEMPLATES = [
     },
 ]
 
-if database_url := os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(database_url)}
-else:
+DEFAULT_DATABASE = VAR_DIR / "db.sqlite3"
+DATABASES = {"default": env.dj_db_url("DATABASE_URL", default=f"sqlite:///{DEFAULT_DATABASE}")}
+if DATABASES["default"]["NAME"] == str(DEFAULT_DATABASE):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            # WAL lets readers go on while one process writes; IMMEDIATE takes the write lock at
-            # the start of a transaction, and the timeout makes concurrent writers wait for it
-            # instead of failing with "database is locked".
-            "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
 # Keep connections between requests (seconds); a new connection per request costs more than a page.
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DJANGO_CONN_MAX_AGE", 60))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# FULL makes SQLite sync the WAL at every commit, so a ticket whose reference a customer has seen
+# survives a power cut; NORMAL is faster and may lose the last commits then (never corrupts).
+SQLITE_SYNCHRONOUS = env.str(
+    "SQLITE_SYNCHRONOUS", default="FULL", validate=environs.validate.OneOf(["FULL", "NORMAL"])
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # For every SQLite database, the default one or one named by DATABASE_URL: WAL lets readers
+    # go on while one process writes; IMMEDIATE takes the write lock at the start of a
+    # transaction, and the timeout makes concurrent writers wait for it instead of failing with
+    # "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS};",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 # Shared by every web process: the rate limit counts here.
-if redis_url := os.environ.get("REDIS_URL"):
+if redis_url := env.str("REDIS_URL", default=""):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
@@ -155,12 +159,22 @@ else:
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
 # Behind a proxy every request comes from the proxy: name the header it puts the client's
-# address in (e.g. HTTP_X_REAL_IP), or the whole world shares one limit.
-RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+# address in (e.g. HTTP_X_REAL_IP), or the whole world shares one limit. The header is believed
+# only from TRUSTED_PROXIES; for X-Forwarded-For, CLIENT_IP_PROXY_COUNT says how many proxies
+# append to it. One function reads it for every rate limit and for django-axes.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="") or env.str(
+    "RATELIMIT_IP_META_KEY", default=""
+)
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.0/8", "::1"])
+RATELIMIT_IP_META_KEY = "sekvens_help.clients.client_ip"
+# Where gunicorn listens (gunicorn.conf.py reads it too); a check warns about a proxy setup that
+# hides the client's address.
+GUNICORN_BIND = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
 # Tickets one address may send: "COUNT/PERIOD", PERIOD like 10m, 1h.
-CONTACT_RATE_LIMIT = os.environ.get("CONTACT_RATE_LIMIT", "5/10m")
+CONTACT_RATE_LIMIT = env.str("CONTACT_RATE_LIMIT", default="5/10m")
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 # Emails are written with the ticket and sent by the worker: manage.py db_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -168,25 +182,65 @@ MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
-            "host": os.environ.get("EMAIL_HOST", "localhost"),
-            "port": int(os.environ.get("EMAIL_PORT", 25)),
-            "username": os.environ.get("EMAIL_HOST_USER", ""),
-            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-            "use_tls": os.environ.get("EMAIL_USE_TLS", "0") == "1",
+            "host": env.str("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            # STARTTLS on the submission port (587), or TLS from the first byte (465).
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "use_ssl": env.bool("EMAIL_USE_SSL", default=False),
             "timeout": 10,
         },
     }
 }
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "Sekvens kundeservice <kundeservice@etn.no>"
+if MAILERS["default"]["OPTIONS"]["use_tls"] and MAILERS["default"]["OPTIONS"]["use_ssl"]:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Sekvens kundeservice <kundeservice@etn.no>"
 )
-SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "kundeservice@etn.no")
-# The portal's public address, for links in emails.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="kundeservice@etn.no")
+# The portal's public address, for links in emails: customers must never get localhost links.
+site_url = env.url("SITE_URL", default=None, schemes={"http", "https"}, require_tld=False)
+if site_url is None and not DEBUG:
+    raise ImproperlyConfigured("Set SITE_URL (e.g. https://hjelp.sekvens.app) when DJANGO_DEBUG=0.")
+SITE_URL = site_url.geturl().rstrip("/") if site_url else "http://127.0.0.1:8000"
 # Closed tickets older than this are anonymised by manage.py purge_tickets.
-TICKET_RETENTION_DAYS = int(os.environ.get("TICKET_RETENTION_DAYS", 365))
+TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=365)
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
-EMAIL_RETRY_SECONDS = int(os.environ.get("EMAIL_RETRY_SECONDS", 30))
+EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=30)
+
+# Everything worth knowing goes to stderr, with its level and logger, where systemd's journal or
+# the container's log collector picks it up: request errors (a 500's traceback), the email
+# worker, and the app's own loggers.
+LOG_LEVEL = env.log_level("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "django.tasks": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        "django_tasks_db": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        **{
+            app: {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False}
+            for app in ["faq", "tickets", "sekvens_help"]
+        },
+    },
+}
+# Errors also go to Sentry when a DSN is given; events carry no personal data (no user, cookies,
+# addresses or request bodies), and Sentry's own Django integration is switched on by the SDK.
+if sentry_dsn := env.str("SENTRY_DSN", default=""):
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=sentry_dsn,
+        send_default_pii=False,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before the password is even checked.
@@ -196,22 +250,15 @@ AUTHENTICATION_BACKENDS = [
 # Admin logins: this many failures for one username from one address lock that pair out for
 # LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so a robot
 # cannot lock the editors out. A superuser unlocks early under "Axes" in the admin.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # Failures are kept (until the cool-off ends); successful logins are not, being personal data
 # that the admin's own history does not need.
 AXES_DISABLE_ACCESS_LOG = True
-
-
-def _client_ip(request):
-    """The client's address, from the header the rate limit reads behind a proxy."""
-    return request.META.get(RATELIMIT_IP_META_KEY or "REMOTE_ADDR")
-
-
-AXES_CLIENT_IP_CALLABLE = _client_ip
+AXES_CLIENT_IP_CALLABLE = "sekvens_help.clients.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -236,23 +283,23 @@ STORAGES = {
 }
 # collectstatic writes hashed, compressed copies that whitenoise serves with year-long cache
 # headers: on in production, off in development and the tests, where nothing is collected.
-if os.environ.get("DJANGO_STATIC_MANIFEST", "0" if DEBUG else "1") == "1":
+if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG):
     STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 # Bound to DJANGO_DEBUG as the settings load: pytest turns DEBUG off only afterwards, and every
 # test client would then scan STATIC_ROOT, which nothing has collected into.
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # The help page served at "/" is the imported CMS page with this slug (the file's stem).
-HELP_PAGE_SLUG = os.environ.get("HELP_PAGE_SLUG", "hjelp-og-support")
+HELP_PAGE_SLUG = env.str("HELP_PAGE_SLUG", default="hjelp-og-support")
 # Where the importer looks for images a page references as /images/NAME.
 HELP_PAGE_IMAGES_DIR = BASE_DIR / "fixtures" / "images"
 # Largest image an editor may upload into an answer, in bytes.
-FAQ_IMAGE_MAX_BYTES = int(os.environ.get("FAQ_IMAGE_MAX_BYTES", 5 * 1024 * 1024))
+FAQ_IMAGE_MAX_BYTES = env.int("FAQ_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # The Markdown editor previews through the same renderer and sanitiser the public page uses,
 # and uploads go through our own staff-only view that checks the file with Pillow.

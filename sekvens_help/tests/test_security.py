@@ -1,15 +1,11 @@
-import os
-import secrets
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from faq.models import FaqEntry
+from sekvens_help.tests.processes import manage
 
 # pytest-django's admin_user logs in as "admin" with this password.
 ADMIN_PASSWORD = "password"
@@ -24,31 +20,6 @@ EXPECTED_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run manage.py in a process of its own, with only `env`'s DJANGO_ variables."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=inherited | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-@pytest.fixture
-def production_env(tmp_path) -> dict[str, str]:
-    return {
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "hjelp.example.no",
-        # Off by default (see settings); on here, so the check has nothing left to report.
-        "DJANGO_SECURE_HSTS_PRELOAD": "1",
-        "SEKVENS_VAR_DIR": str(tmp_path),
-    }
 
 
 def csp_directives(response) -> dict[str, list[str]]:

@@ -1,0 +1,155 @@
+"""The settings as a deployment gets them: each case starts manage.py with its own environment."""
+
+import sqlite3
+
+import pytest
+
+from sekvens_help.tests.processes import manage
+
+SETTINGS_PRINT = (
+    "from django.conf import settings as s; o = s.MAILERS['default']['OPTIONS']; "
+    "print(s.DEBUG, s.SECRET_KEY == s.DEV_SECRET_KEY, s.SECURE_SSL_REDIRECT, o['use_tls'], "
+    "o['use_ssl'], s.SITE_URL)"
+)
+
+
+def settings_read(env: dict[str, str]) -> list[str]:
+    result = manage("shell", "--no-imports", "-c", SETTINGS_PRINT, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_nothing_set_means_production_and_start_is_refused(tmp_path):
+    result = manage("check", env={"SEKVENS_VAR_DIR": str(tmp_path)})
+
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0." in result.stderr
+
+
+def test_production_settings_turn_debug_off_and_https_on(production_env):
+    del production_env["DJANGO_DEBUG"]
+
+    debug, dev_key, ssl_redirect, *_ = settings_read(production_env)
+
+    assert (debug, dev_key, ssl_redirect) == ("False", "False", "True")
+
+
+@pytest.mark.parametrize("value", ["1", "true", "True", "yes", "on"])
+def test_debug_accepts_the_usual_words_for_yes(tmp_path, value):
+    debug, dev_key, *_ = settings_read({"DJANGO_DEBUG": value, "SEKVENS_VAR_DIR": str(tmp_path)})
+
+    assert (debug, dev_key) == ("True", "True")
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [("DJANGO_DEBUG", "yes please"), ("EMAIL_USE_TLS", "maybe"), ("EMAIL_PORT", "twenty-five")],
+)
+def test_unknown_value_stops_the_start_naming_the_variable(production_env, variable, value):
+    production_env[variable] = value
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert f'Environment variable "{variable}" invalid' in result.stderr
+
+
+def test_email_use_tls_true_means_starttls(production_env):
+    production_env["EMAIL_USE_TLS"] = "true"
+
+    *_, use_tls, use_ssl, _ = settings_read(production_env)
+
+    assert (use_tls, use_ssl) == ("True", "False")
+
+
+def test_email_use_ssl_means_tls_from_the_first_byte(production_env):
+    production_env["EMAIL_USE_SSL"] = "1"
+
+    *_, use_tls, use_ssl, _ = settings_read(production_env)
+
+    assert (use_tls, use_ssl) == ("False", "True")
+
+
+def test_email_tls_and_ssl_together_are_refused(production_env):
+    production_env |= {"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert "Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both." in result.stderr
+
+
+def test_production_refuses_to_start_without_the_site_url(production_env):
+    del production_env["SITE_URL"]
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert "Set SITE_URL (e.g. https://hjelp.sekvens.app) when DJANGO_DEBUG=0." in result.stderr
+
+
+def test_site_url_that_is_no_web_address_is_refused(production_env):
+    production_env["SITE_URL"] = "ftp://hjelp.example.no"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'Environment variable "SITE_URL" invalid' in result.stderr
+
+
+def test_migrate_alone_gives_a_working_cache(production_env, tmp_path):
+    production_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    assert manage("migrate", "--noinput", env=production_env).returncode == 0
+
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.core.cache import cache; cache.set('k', 'v'); print(cache.get('k'))",
+        env=production_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "v"
+
+
+PRAGMAS_PRINT = (
+    "from django.db import connection; c = connection.cursor(); "
+    "print(c.execute('PRAGMA journal_mode').fetchone()[0], "
+    "c.execute('PRAGMA synchronous').fetchone()[0], "
+    "connection.settings_dict['OPTIONS']['transaction_mode'])"
+)
+SYNCHRONOUS_LEVELS = {"1": "NORMAL", "2": "FULL"}
+
+
+@pytest.mark.parametrize("synchronous", [None, "NORMAL"], ids=["default", "knob"])
+def test_sqlite_named_by_database_url_gets_wal_immediate_and_full_sync(
+    production_env, tmp_path, synchronous
+):
+    production_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'named.sqlite3'}"
+    if synchronous:
+        production_env["SQLITE_SYNCHRONOUS"] = synchronous
+
+    result = manage("shell", "--no-imports", "-c", PRAGMAS_PRINT, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    journal, level, transaction_mode = result.stdout.split()[-3:]
+    assert (journal, SYNCHRONOUS_LEVELS[level], transaction_mode) == (
+        "wal",
+        synchronous or "FULL",
+        "IMMEDIATE",
+    )
+
+
+def test_backup_recipe_from_the_readme_copies_a_live_database(production_env, tmp_path):
+    # The README's recipe: SQLite's online backup, safe while the site writes (WAL).
+    production_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    assert manage("migrate", "--noinput", env=production_env).returncode == 0
+    backup = tmp_path / "backup.sqlite3"
+
+    result = manage("backup_database", str(backup), env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 10
