@@ -149,6 +149,8 @@ class FaqEntry(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
+
     class Meta:
         ordering = ["position"]
         verbose_name = _("FAQ entry")
@@ -159,6 +161,15 @@ class FaqEntry(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # Votes are counted with F() updates only (faq.services). A full save (admin, importer,
+            # an image re-render) holds counts read earlier and would undo the votes cast since.
+            update_fields = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.VOTE_COUNTERS
+            ]
+            kwargs["update_fields"] = update_fields
         # A save of only other fields (a new position, published) keeps the rendered answer.
         if update_fields is None or {"question", "answer"} & set(update_fields):
             self.answer_html = markdown_render(self.answer)
