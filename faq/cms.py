@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Prefetch
 from PIL import Image, UnidentifiedImageError
 
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
@@ -78,12 +79,12 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    hidden: int = 0
+    archived: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def __str__(self):
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        return f"{text}, {self.hidden} hidden" if self.hidden else text
+        return f"{text}, {self.archived} archived" if self.archived else text
 
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -115,7 +116,7 @@ def help_page_import(
     """Make the page stored under `slug` (default: the file's stem) match the CMS file.
 
     Entries are matched by question within their block. An entry the file no longer has is
-    hidden, not deleted, so its answer and votes are kept; blocks and form fields follow the file.
+    archived, not deleted, so its answer and votes are kept; blocks and form fields follow the file.
     """
     path = Path(path)
     result = ImportResult()
@@ -126,7 +127,10 @@ def help_page_import(
 
 
 def help_page_export(*, slug: str) -> str:
-    page = HelpPage.objects.prefetch_related("blocks__entries", "blocks__fields").get(slug=slug)
+    entries = Prefetch("entries", FaqEntry.objects.filter(is_archived=False))
+    page = HelpPage.objects.prefetch_related(
+        Prefetch("blocks", Block.objects.prefetch_related(entries, "fields"))
+    ).get(slug=slug)
     data = _values_out(page, PAGE_KEYS)
     data["blocks"] = [_block_out(block) for block in page.blocks.all()]
     front_matter = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
@@ -398,6 +402,7 @@ def _store_entries(block: Block, items: list[_Item], position: int, result: Impo
             **item.values,
             "position": position,
             "is_published": not item.extra.get(FAQ_ITEM_HIDE, False),
+            "is_archived": False,
         }
         entry, outcome = _upsert(match, lambda: FaqEntry(block=block), values)
         if outcome == "unchanged" and entry.answer_html != markdown_render(entry.answer):
@@ -406,10 +411,11 @@ def _store_entries(block: Block, items: list[_Item], position: int, result: Impo
         result.count(outcome)
         position += 1
     for entry in existing:
-        if entry.is_published:
-            result.hidden += 1
-        entry.is_published, entry.position = False, position
-        entry.save(update_fields=["is_published", "position"])
+        if not entry.is_archived:
+            result.archived += 1
+        if (entry.is_archived, entry.position) != (True, position):
+            entry.is_archived, entry.position = True, position
+            entry.save(update_fields=["is_archived", "position"])
         position += 1
     return position
 

@@ -144,6 +144,14 @@ class FaqEntry(models.Model):
     )
     position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
     is_published = models.BooleanField(_("published"), default=True)
+    # Set by an import whose file no longer has the entry: kept with its votes, but neither shown
+    # nor exported, so that export gives back the file. An editor's "hidden" is is_published.
+    is_archived = models.BooleanField(
+        _("archived"),
+        default=False,
+        db_index=True,
+        help_text=_("Removed by an import of the CMS file; kept with its votes."),
+    )
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
     not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -134,28 +134,79 @@ def test_reimport_overwrites_an_edited_answer_with_the_file(seed):
     assert FaqEntry.objects.get(pk=entry.pk).answer == original
 
 
-def test_reimport_hides_an_entry_the_file_no_longer_has_and_keeps_its_votes(seed, make_entry):
+def test_reimport_archives_an_entry_the_file_no_longer_has_and_keeps_its_votes(seed, make_entry):
     extra = make_entry(block=Block.objects.get(kind=Block.Kind.FAQ), question="Nytt i admin?")
     FaqEntry.objects.filter(pk=extra.pk).update(helpful_count=4)
 
     result = help_page_import(path=SEED_PATH)
 
     extra.refresh_from_db()
-    assert result.hidden == 1
-    assert (extra.is_published, extra.helpful_count) == (False, 4)
+    assert result.archived == 1
+    assert str(result) == "0 created, 0 updated, 17 unchanged, 1 archived"
+    assert (extra.is_archived, extra.is_published, extra.helpful_count) == (True, True, 4)
     assert extra.position > FaqEntry.objects.exclude(pk=extra.pk).order_by("-position")[0].position
 
 
-def test_reimport_after_a_question_is_removed_from_the_file_hides_it(seed, tmp_path):
+def test_reimport_after_a_question_is_removed_from_the_file_archives_it(seed, tmp_path):
     path = seed_with(
         tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
     )
 
     result = help_page_import(path=path)
 
-    assert (result.created, result.hidden) == (1, 1)
-    assert not FaqEntry.objects.get(question="Hvor er varene mine?").is_published
-    assert FaqEntry.objects.get(question="Hvor er pakken?").is_published
+    assert (result.created, result.archived) == (1, 1)
+    assert FaqEntry.objects.get(question="Hvor er varene mine?").is_archived
+    assert not FaqEntry.objects.get(question="Hvor er pakken?").is_archived
+
+
+def test_export_after_a_reimport_equals_the_file_without_archived_entries(seed, tmp_path):
+    path = seed_with(
+        tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+    )
+    help_page_import(path=path)
+
+    exported = write(tmp_path, help_page_export(slug=seed.slug), name="ut.md")
+
+    assert front_matter(exported) == front_matter(path)
+
+
+def test_archived_entry_coming_back_in_the_file_is_unarchived_with_its_votes(seed, tmp_path):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(helpful_count=5, not_helpful_count=2)
+    help_page_import(
+        path=seed_with(
+            tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+        )
+    )
+
+    result = help_page_import(path=SEED_PATH)
+
+    entry.refresh_from_db()
+    assert (result.updated, result.archived) == (1, 1)
+    assert (entry.is_archived, entry.helpful_count, entry.not_helpful_count) == (False, 5, 2)
+    assert FaqEntry.objects.get(question="Hvor er pakken?").is_archived
+
+
+def test_import_edit_export_import_keeps_archived_entries_and_their_votes(seed, tmp_path):
+    help_page_import(
+        path=seed_with(
+            tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+        )
+    )
+    archived = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=archived.pk).update(helpful_count=3)
+    edited = FaqEntry.objects.get(question="Hvor er pakken?")
+    edited.answer = "Se sporingslenken."
+    edited.save()
+    exported = write(tmp_path, help_page_export(slug=seed.slug), name=SEED_PATH.name)
+    before = database_snapshot()
+
+    result = help_page_import(path=exported)
+
+    assert (result.created, result.updated, result.archived) == (0, 0, 0)
+    assert database_snapshot() == before
+    archived.refresh_from_db()
+    assert (archived.is_archived, archived.helpful_count) == (True, 3)
 
 
 def test_an_entry_marked_hide_in_the_file_is_stored_unpublished(db, tmp_path):

@@ -11,7 +11,8 @@ from faq.models import HelpPage
 class Command(BaseCommand):
     help = (
         "Import a CMS page file into the help page. Entries are matched by question: a second run "
-        "of the same file changes nothing. Entries the file no longer has are hidden, not deleted. "
+        "of the same file changes nothing. Entries the file no longer has are archived (kept with "
+        "their votes, not shown, not exported), not deleted. "
         "Any fault in the file leaves the database as it was."
     )
 
