@@ -91,6 +91,34 @@ class HelpFormBlockAdmin(SortableFilesMixin, SortableAdminBase, admin.ModelAdmin
     inlines = [FormFieldInline]
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    """Entries an import archived are left out of the list until an editor asks for them."""
+
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Archived")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Not archived"),
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_archived=self.value() == "yes")
+
+
 @admin.register(FaqEntry)
 class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -105,13 +133,13 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     ]
     list_display_links = ["question"]
     list_editable = ["is_published"]
-    list_filter = ["is_published", "block"]
+    list_filter = ["is_published", ArchivedFilter, "block"]
     list_select_related = ["block"]
     search_fields = ["question", "answer"]
-    fields = ["block", "question", "answer", "is_published", "anchor", "feedback"]
-    readonly_fields = ["feedback"]
+    fields = ["block", "question", "answer", "is_published", "is_archived", "anchor", "feedback"]
+    readonly_fields = ["is_archived", "feedback"]
     formfield_overrides = MARKDOWN_EDITOR
-    actions = ["publish", "hide"]
+    actions = ["publish", "hide", "unarchive"]
     # Our override extends adminsortable2's template, which keeps drag and drop working.
     change_list_template = "admin/faq/faqentry/change_list.html"
 
@@ -195,6 +223,13 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Hide selected entries"), permissions=["change"])
     def hide(self, request, queryset):
         self._set_published(request, queryset, False)
+
+    @admin.action(description=_("Unarchive selected entries"), permissions=["change"])
+    def unarchive(self, request, queryset):
+        count = queryset.update(is_archived=False)
+        help_pages_changed()
+        message = ngettext("%(count)d entry unarchived.", "%(count)d entries unarchived.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def _set_published(self, request, queryset, is_published):
         count = queryset.update(is_published=is_published)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, F, Prefetch, Sum
 from PIL import Image, UnidentifiedImageError
 
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
@@ -78,15 +79,23 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    hidden: int = 0
+    archived: int = 0
+    deleted: int = 0
     warnings: list[str] = field(default_factory=list)
+    # One line per created, updated, archived or deleted item: 'archived FAQ entry "Question?"'.
+    changes: list[str] = field(default_factory=list)
 
     def __str__(self):
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        return f"{text}, {self.hidden} hidden" if self.hidden else text
+        for outcome in ("archived", "deleted"):
+            if count := getattr(self, outcome):
+                text += f", {count} {outcome}"
+        return text
 
-    def count(self, outcome: str) -> None:
+    def count(self, outcome: str, obj: Any, detail: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome != "unchanged":
+            self.changes.append(f"{outcome} {_describe(obj)}{detail}")
 
 
 @dataclass
@@ -110,23 +119,43 @@ class _Page:
 
 
 def help_page_import(
-    *, path: Path, slug: str | None = None, images_dir: Path | None = None
+    *,
+    path: Path,
+    slug: str | None = None,
+    images_dir: Path | None = None,
+    delete_missing: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Make the page stored under `slug` (default: the file's stem) match the CMS file.
 
-    Entries are matched by question within their block. An entry the file no longer has is
-    hidden, not deleted, so its answer and votes are kept; blocks and form fields follow the file.
+    Blocks are matched by title within their type, then by order; entries by question within
+    their block. An entry the file no longer has is archived, not deleted, so its answer and votes
+    are kept. A stored block the file no longer has is deleted only with `delete_missing`;
+    otherwise the import is refused. `dry_run` counts the changes and writes nothing.
     """
     path = Path(path)
     result = ImportResult()
-    page = _parse(path, images_dir or path.parent / "images", result.warnings)
+    parsed = _parse(path, images_dir or path.parent / "images", result.warnings)
+    if dry_run:
+        # Stored images are files, which a rolled-back transaction would leave behind.
+        parsed.images.clear()
+    slug = slug or path.stem
     with transaction.atomic():
-        _store(page, slug or path.stem, result)
+        page = HelpPage.objects.filter(slug=slug).first()
+        matches, missing = _blocks_match(page, parsed.blocks)
+        if missing and not delete_missing:
+            raise CmsFileError(_missing_message(path, missing))
+        _store(parsed, page, slug, matches, missing, result)
+        if dry_run:
+            transaction.set_rollback(True)
     return result
 
 
 def help_page_export(*, slug: str) -> str:
-    page = HelpPage.objects.prefetch_related("blocks__entries", "blocks__fields").get(slug=slug)
+    entries = Prefetch("entries", FaqEntry.objects.filter(is_archived=False))
+    page = HelpPage.objects.prefetch_related(
+        Prefetch("blocks", Block.objects.prefetch_related(entries, "fields"))
+    ).get(slug=slug)
     data = _values_out(page, PAGE_KEYS)
     data["blocks"] = [_block_out(block) for block in page.blocks.all()]
     front_matter = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
@@ -361,30 +390,99 @@ def _collect_images(page: _Page, images_dir: Path, warnings: list[str]) -> None:
         page.images[reference] = content
 
 
-def _store(parsed: _Page, slug: str, result: ImportResult) -> None:
+def _blocks_match(
+    page: HelpPage | None, parsed_blocks: list[_Block]
+) -> tuple[list[Block | None], list[Block]]:
+    """The stored block for each block of the file (None: a new one), and the stored blocks left.
+
+    A title is matched first, so two blocks the file swaps keep their entries; what is left is
+    matched in order within its type, so a block retitled in the file keeps its entries too.
+    """
+    free = list(page.blocks.order_by("position", "pk")) if page else []
+    matches: list[Block | None] = [None] * len(parsed_blocks)
+    for same_title in (True, False):
+        for index, parsed_block in enumerate(parsed_blocks):
+            if matches[index] is not None:
+                continue
+            match = next(
+                (
+                    block
+                    for block in free
+                    if block.kind == parsed_block.kind
+                    and (block.title == parsed_block.values["title"] or not same_title)
+                ),
+                None,
+            )
+            if match:
+                matches[index] = match
+                free.remove(match)
+    return matches, free
+
+
+def _missing_message(path: Path, missing: list[Block]) -> str:
+    blocks = "; ".join(f"the {_describe(block)}{_contents(block)}" for block in missing)
+    return (
+        f"{path}: the file no longer has {blocks}; nothing was imported. Put it back in the "
+        "file, or import with --delete-missing to delete it with everything in it."
+    )
+
+
+def _contents(block: Block) -> str:
+    if block.kind != Block.Kind.FAQ:
+        return f" ({_counted(block.fields.count(), 'field', 'fields')})"
+    totals = block.entries.aggregate(
+        entries=Count("pk"), votes=Sum(F("helpful_count") + F("not_helpful_count"), default=0)
+    )
+    entries = _counted(totals["entries"], "entry", "entries")
+    return f" ({entries}, {_counted(totals['votes'], 'vote', 'votes')})"
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, HelpPage):
+        return f'page "{obj.title}"'
+    if isinstance(obj, Block):
+        kind = "FAQ" if obj.kind == Block.Kind.FAQ else "contact form"
+        return f'{kind} block "{obj.title}"'
+    if isinstance(obj, FaqEntry):
+        return f'FAQ entry "{obj.question}"'
+    return f'form field "{obj.label}"'
+
+
+def _store(
+    parsed: _Page,
+    page: HelpPage | None,
+    slug: str,
+    matches: list[Block | None],
+    missing: list[Block],
+    result: ImportResult,
+) -> None:
     for reference, content in parsed.images.items():
         _store_image(reference, content)
-    page, outcome = _upsert(
-        HelpPage.objects.filter(slug=slug).first(), lambda: HelpPage(slug=slug), parsed.values
-    )
-    result.count(outcome)
-    existing = {kind: list(page.blocks.filter(kind=kind)) for kind in BLOCK_KINDS}
-    kept_blocks = []
+    page, outcome = _upsert(page, lambda: HelpPage(slug=slug), parsed.values)
+    result.count(outcome, page)
     position = 0
     for block_position, parsed_block in enumerate(parsed.blocks):
-        candidates = existing[parsed_block.kind]
         block, outcome = _upsert(
-            candidates.pop(0) if candidates else None,
+            matches[block_position],
             lambda kind=parsed_block.kind: Block(page=page, kind=kind),
             {**parsed_block.values, "position": block_position},
         )
-        result.count(outcome)
-        kept_blocks.append(block.pk)
+        result.count(outcome, block)
         if parsed_block.kind == Block.Kind.FAQ:
             position = _store_entries(block, parsed_block.items, position, result)
         else:
             _store_fields(block, parsed_block.items, result)
-    page.blocks.exclude(pk__in=kept_blocks).delete()
+    for block in missing:
+        items = block.entries.count() if block.kind == Block.Kind.FAQ else block.fields.count()
+        contents = _contents(block)
+        block.delete()
+        # Counted like the import counts: the block and each entry or field in it.
+        result.count("deleted", block, contents)
+        result.deleted += items
 
 
 def _store_entries(block: Block, items: list[_Item], position: int, result: ImportResult) -> int:
@@ -398,18 +496,20 @@ def _store_entries(block: Block, items: list[_Item], position: int, result: Impo
             **item.values,
             "position": position,
             "is_published": not item.extra.get(FAQ_ITEM_HIDE, False),
+            "is_archived": False,
         }
         entry, outcome = _upsert(match, lambda: FaqEntry(block=block), values)
         if outcome == "unchanged" and entry.answer_html != markdown_render(entry.answer):
             entry.save()
             outcome = "updated"
-        result.count(outcome)
+        result.count(outcome, entry)
         position += 1
     for entry in existing:
-        if entry.is_published:
-            result.hidden += 1
-        entry.is_published, entry.position = False, position
-        entry.save(update_fields=["is_published", "position"])
+        if not entry.is_archived:
+            result.count("archived", entry)
+        if (entry.is_archived, entry.position) != (True, position):
+            entry.is_archived, entry.position = True, position
+            entry.save(update_fields=["is_archived", "position"])
         position += 1
     return position
 
@@ -418,14 +518,15 @@ def _store_fields(block: Block, items: list[_Item], result: ImportResult) -> Non
     existing = list(block.fields.order_by("position"))
     for position, item in enumerate(items):
         values = {"placeholder": "", **item.values, "position": position, "kind": _field_kind(item)}
-        _, outcome = _upsert(
+        form_field, outcome = _upsert(
             existing[position] if position < len(existing) else None,
             lambda: FormField(block=block),
             values,
         )
-        result.count(outcome)
+        result.count(outcome, form_field)
     for extra in existing[len(items) :]:
         extra.delete()
+        result.count("deleted", extra)
 
 
 def _field_kind(item: _Item) -> str:

@@ -144,10 +144,20 @@ class FaqEntry(models.Model):
     )
     position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
     is_published = models.BooleanField(_("published"), default=True)
+    # Set by an import whose file no longer has the entry: kept with its votes, but neither shown
+    # nor exported, so that export gives back the file. An editor's "hidden" is is_published.
+    is_archived = models.BooleanField(
+        _("archived"),
+        default=False,
+        db_index=True,
+        help_text=_("Removed by an import of the CMS file; kept with its votes."),
+    )
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
     not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
 
     class Meta:
         ordering = ["position"]
@@ -159,6 +169,15 @@ class FaqEntry(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # Votes are counted with F() updates only (faq.services). A full save (admin, importer,
+            # an image re-render) holds counts read earlier and would undo the votes cast since.
+            update_fields = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.VOTE_COUNTERS
+            ]
+            kwargs["update_fields"] = update_fields
         # A save of only other fields (a new position, published) keeps the rendered answer.
         if update_fields is None or {"question", "answer"} & set(update_fields):
             self.answer_html = markdown_render(self.answer)

@@ -143,7 +143,9 @@ def _page_read(slug: str) -> HelpPage | None:
 
 def _build(page: HelpPage) -> PageView:
     # Blocks come with their items, so a block with no entries or fields is not shown.
-    entries = list(FaqEntry.objects.select_related("block").filter(block__page=page))
+    entries = list(
+        FaqEntry.objects.select_related("block").filter(block__page=page, is_archived=False)
+    )
     fields = list(
         FormField.objects.select_related("block").filter(block__page=page).order_by("position")
     )

@@ -12,7 +12,9 @@ def faq_entry_vote(*, entry_id: int, is_helpful: bool, previous: bool | None) ->
     Returns the entry's anchor, or None when no published entry has that id. Only counters change,
     so the cached page stays valid.
     """
-    entries = FaqEntry.objects.filter(pk=entry_id, is_published=True, block__page__is_hidden=False)
+    entries = FaqEntry.objects.filter(
+        pk=entry_id, is_published=True, is_archived=False, block__page__is_hidden=False
+    )
     anchor = entries.values_list("anchor", flat=True).first()
     if anchor is None or previous is is_helpful:
         return anchor

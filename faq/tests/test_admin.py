@@ -124,6 +124,32 @@ def test_publish_action_brings_entries_back(editor_client, client, seed):
     assert "Hvor er varene mine?" in client.get(HELP_URL).text
 
 
+def test_changelist_leaves_archived_entries_out_unless_filtered_for(editor_client, seed):
+    FaqEntry.objects.filter(question="Hvor er varene mine?").update(is_archived=True)
+
+    default = editor_client.get(CHANGELIST)
+    archived = editor_client.get(CHANGELIST, {"archived": "yes"})
+
+    assert "Hvor er varene mine?" not in default.text
+    assert "Hvor lang leveringstid er det?" in default.text
+    assert "Hvor er varene mine?" in archived.text
+    assert "Hvor lang leveringstid er det?" not in archived.text
+
+
+def test_unarchive_action_puts_an_entry_back_on_the_public_page(editor_client, client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(is_archived=True)
+    client.get(HELP_URL)
+
+    editor_client.post(
+        f"{CHANGELIST}?archived=yes", {"action": "unarchive", "_selected_action": [entry.pk]}
+    )
+
+    entry.refresh_from_db()
+    assert not entry.is_archived
+    assert "Hvor er varene mine?" in client.get(HELP_URL).text
+
+
 def test_editor_uploads_an_image_into_an_answer(editor_client, settings):
     response = editor_client.post(
         UPLOAD, {"image": png_upload()}, headers={"x-requested-with": "XMLHttpRequest"}

@@ -30,6 +30,23 @@ def write(tmp_path, text: str, name="side.md") -> Path:
     return path
 
 
+def page_file(tmp_path, *blocks: tuple[str, str, list[str]], name="side.md") -> Path:
+    """A CMS file of blocks given as (type, title, questions or labels)."""
+    data = {
+        "templateKey": "Page",
+        "title": "Side",
+        "blocks": [
+            {"type": kind, "title": title, "items": [{"title": item} for item in items]}
+            for kind, title, items in blocks
+        ],
+    }
+    return write(tmp_path, f"---\n{yaml.safe_dump(data, allow_unicode=True)}---\n", name=name)
+
+
+FRAKT = ("FAQ", "Frakt", ["Hvor er pakken?", "Hva koster frakt?"])
+KONTO = ("FAQ", "Konto", ["Glemt passord?"])
+
+
 def seed_with(tmp_path, old: str, new: str) -> Path:
     text = SEED_PATH.read_text(encoding="utf-8")
     assert old in text
@@ -134,28 +151,79 @@ def test_reimport_overwrites_an_edited_answer_with_the_file(seed):
     assert FaqEntry.objects.get(pk=entry.pk).answer == original
 
 
-def test_reimport_hides_an_entry_the_file_no_longer_has_and_keeps_its_votes(seed, make_entry):
+def test_reimport_archives_an_entry_the_file_no_longer_has_and_keeps_its_votes(seed, make_entry):
     extra = make_entry(block=Block.objects.get(kind=Block.Kind.FAQ), question="Nytt i admin?")
     FaqEntry.objects.filter(pk=extra.pk).update(helpful_count=4)
 
     result = help_page_import(path=SEED_PATH)
 
     extra.refresh_from_db()
-    assert result.hidden == 1
-    assert (extra.is_published, extra.helpful_count) == (False, 4)
+    assert result.archived == 1
+    assert str(result) == "0 created, 0 updated, 17 unchanged, 1 archived"
+    assert (extra.is_archived, extra.is_published, extra.helpful_count) == (True, True, 4)
     assert extra.position > FaqEntry.objects.exclude(pk=extra.pk).order_by("-position")[0].position
 
 
-def test_reimport_after_a_question_is_removed_from_the_file_hides_it(seed, tmp_path):
+def test_reimport_after_a_question_is_removed_from_the_file_archives_it(seed, tmp_path):
     path = seed_with(
         tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
     )
 
     result = help_page_import(path=path)
 
-    assert (result.created, result.hidden) == (1, 1)
-    assert not FaqEntry.objects.get(question="Hvor er varene mine?").is_published
-    assert FaqEntry.objects.get(question="Hvor er pakken?").is_published
+    assert (result.created, result.archived) == (1, 1)
+    assert FaqEntry.objects.get(question="Hvor er varene mine?").is_archived
+    assert not FaqEntry.objects.get(question="Hvor er pakken?").is_archived
+
+
+def test_export_after_a_reimport_equals_the_file_without_archived_entries(seed, tmp_path):
+    path = seed_with(
+        tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+    )
+    help_page_import(path=path)
+
+    exported = write(tmp_path, help_page_export(slug=seed.slug), name="ut.md")
+
+    assert front_matter(exported) == front_matter(path)
+
+
+def test_archived_entry_coming_back_in_the_file_is_unarchived_with_its_votes(seed, tmp_path):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(helpful_count=5, not_helpful_count=2)
+    help_page_import(
+        path=seed_with(
+            tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+        )
+    )
+
+    result = help_page_import(path=SEED_PATH)
+
+    entry.refresh_from_db()
+    assert (result.updated, result.archived) == (1, 1)
+    assert (entry.is_archived, entry.helpful_count, entry.not_helpful_count) == (False, 5, 2)
+    assert FaqEntry.objects.get(question="Hvor er pakken?").is_archived
+
+
+def test_import_edit_export_import_keeps_archived_entries_and_their_votes(seed, tmp_path):
+    help_page_import(
+        path=seed_with(
+            tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+        )
+    )
+    archived = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=archived.pk).update(helpful_count=3)
+    edited = FaqEntry.objects.get(question="Hvor er pakken?")
+    edited.answer = "Se sporingslenken."
+    edited.save()
+    exported = write(tmp_path, help_page_export(slug=seed.slug), name=SEED_PATH.name)
+    before = database_snapshot()
+
+    result = help_page_import(path=exported)
+
+    assert (result.created, result.updated, result.archived) == (0, 0, 0)
+    assert database_snapshot() == before
+    archived.refresh_from_db()
+    assert (archived.is_archived, archived.helpful_count) == (True, 3)
 
 
 def test_an_entry_marked_hide_in_the_file_is_stored_unpublished(db, tmp_path):
@@ -332,3 +400,126 @@ def test_export_command_writes_to_stdout_or_a_file(seed, tmp_path):
 
     assert out.getvalue() == (tmp_path / "ut.md").read_text(encoding="utf-8")
     assert front_matter(tmp_path / "ut.md") == front_matter(SEED_PATH)
+
+
+def test_reimport_of_a_file_that_drops_a_faq_block_is_refused_and_changes_nothing(db, tmp_path):
+    help_page_import(path=page_file(tmp_path, FRAKT, KONTO))
+    FaqEntry.objects.filter(question="Glemt passord?").update(helpful_count=3)
+    before = database_snapshot()
+
+    with pytest.raises(CmsFileError) as raised:
+        help_page_import(path=page_file(tmp_path, FRAKT))
+
+    assert 'no longer has the FAQ block "Konto" (1 entry, 3 votes)' in str(raised.value)
+    assert "--delete-missing" in str(raised.value)
+    assert database_snapshot() == before
+
+
+def test_reimport_of_a_file_that_retypes_a_faq_block_is_refused(db, tmp_path):
+    help_page_import(path=page_file(tmp_path, FRAKT, KONTO))
+    before = database_snapshot()
+
+    with pytest.raises(CmsFileError, match='no longer has the FAQ block "Konto"'):
+        help_page_import(path=page_file(tmp_path, FRAKT, ("HelpForm", "Konto", ["Navn"])))
+
+    assert database_snapshot() == before
+
+
+def test_reimport_with_delete_missing_deletes_the_block_and_counts_it(db, tmp_path):
+    help_page_import(path=page_file(tmp_path, FRAKT, KONTO))
+
+    result = help_page_import(path=page_file(tmp_path, FRAKT), delete_missing=True)
+
+    assert str(result) == "0 created, 0 updated, 4 unchanged, 2 deleted"
+    assert result.changes == ['deleted FAQ block "Konto" (1 entry, 0 votes)']
+    assert not FaqEntry.objects.filter(question="Glemt passord?").exists()
+    assert list(Block.objects.values_list("title", flat=True)) == ["Frakt"]
+
+
+def test_reimport_of_swapped_faq_blocks_keeps_each_block_its_entries(db, tmp_path):
+    help_page_import(path=page_file(tmp_path, FRAKT, KONTO))
+    entry = FaqEntry.objects.get(question="Glemt passord?")
+    FaqEntry.objects.filter(pk=entry.pk).update(helpful_count=2)
+
+    result = help_page_import(path=page_file(tmp_path, KONTO, FRAKT))
+
+    entry.refresh_from_db()
+    assert (result.created, result.archived, result.deleted) == (0, 0, 0)
+    assert (entry.block.title, entry.is_archived, entry.helpful_count) == ("Konto", False, 2)
+    assert list(Block.objects.order_by("position").values_list("title", flat=True)) == [
+        "Konto",
+        "Frakt",
+    ]
+
+
+def test_reimport_counts_the_form_fields_the_file_no_longer_has_as_deleted(seed, tmp_path):
+    path = seed_with(
+        tmp_path,
+        "      - description: 'Fortel oss hva problem er. '\n        textarea: true\n"
+        "        title: Hva trenger du help til?\n",
+        "",
+    )
+
+    result = help_page_import(path=path)
+
+    assert result.deleted == 1
+    assert 'deleted form field "Hva trenger du help til?"' in result.changes
+
+
+def test_dry_run_reports_the_changes_and_writes_nothing(seed, tmp_path):
+    path = seed_with(
+        tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+    )
+    before = database_snapshot()
+
+    result = help_page_import(path=path, dry_run=True)
+
+    assert str(result) == "1 created, 0 updated, 16 unchanged, 1 archived"
+    assert result.changes == [
+        'created FAQ entry "Hvor er pakken?"',
+        'archived FAQ entry "Hvor er varene mine?"',
+    ]
+    assert database_snapshot() == before
+
+
+def test_import_command_dry_run_prints_each_change_and_the_would_be_summary(seed, tmp_path):
+    path = seed_with(
+        tmp_path, "        title: Hvor er varene mine?\n", "        title: Hvor er pakken?\n"
+    )
+    out = io.StringIO()
+
+    call_command("import_help_page", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+
+    assert out.getvalue().splitlines() == [
+        'created FAQ entry "Hvor er pakken?"',
+        'archived FAQ entry "Hvor er varene mine?"',
+        "Dry run, nothing written: 1 created, 0 updated, 16 unchanged, 1 archived",
+    ]
+    assert FaqEntry.objects.filter(question="Hvor er varene mine?", is_archived=False).exists()
+
+
+def test_import_command_names_what_it_archived_and_deleted(db, tmp_path):
+    call_command("import_help_page", str(page_file(tmp_path, FRAKT, KONTO)), stdout=io.StringIO())
+    out = io.StringIO()
+
+    call_command(
+        "import_help_page",
+        str(page_file(tmp_path, ("FAQ", "Frakt", ["Hvor er pakken?"]))),
+        "--delete-missing",
+        stdout=out,
+    )
+
+    assert out.getvalue().splitlines() == [
+        'archived FAQ entry "Hva koster frakt?"',
+        'deleted FAQ block "Konto" (1 entry, 0 votes)',
+        "0 created, 0 updated, 3 unchanged, 1 archived, 2 deleted",
+    ]
+
+
+def test_import_command_refusal_names_the_block_and_the_option(db, tmp_path):
+    from django.core.management import CommandError
+
+    call_command("import_help_page", str(page_file(tmp_path, FRAKT, KONTO)), stdout=io.StringIO())
+
+    with pytest.raises(CommandError, match='"Konto".*--delete-missing'):
+        call_command("import_help_page", str(page_file(tmp_path, FRAKT)), stdout=io.StringIO())

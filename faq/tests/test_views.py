@@ -149,6 +149,30 @@ def test_staff_see_a_hidden_entry_marked_hidden(admin_client, seed):
     )
 
 
+def test_archived_entry_is_absent_for_the_public_and_in_the_staff_preview(
+    client, admin_client, seed
+):
+    FaqEntry.objects.filter(question="Hvor er varene mine?").update(is_archived=True)
+    seed.save()
+
+    public = client.get(HELP_URL)
+    staff = admin_client.get(HELP_URL)
+
+    assert "Hvor er varene mine?" not in public.text
+    assert "Hvor er varene mine?" not in staff.text
+    assert len(questions_on(staff)) == 10
+
+
+def test_vote_on_an_archived_entry_is_not_counted(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=entry.pk).update(is_archived=True)
+
+    vote(client, entry, "ja")
+
+    entry.refresh_from_db()
+    assert entry.helpful_count == 0
+
+
 def test_hidden_page_is_not_found_for_the_public_but_previewed_by_staff(client, admin_client, seed):
     seed.is_hidden = True
     seed.save()
