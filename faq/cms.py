@@ -68,6 +68,15 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z", 
 # The seed file is 4 KB. PyYAML reads about 200 KB a second and holds a hundred times the file in
 # memory, so a file of a few megabytes would keep the import busy for minutes and use gigabytes.
 FILE_MAX_BYTES = 1024 * 1024
+# A page is six levels deep (page, blocks, block, items, item, value); far more is no CMS file.
+NESTING_MAX = 128
+NESTING_STARTS = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+NESTING_ENDS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 # Control characters other than tab and line breaks (NUL cannot even be stored on PostgreSQL), and
 # the surrogates a YAML escape like "\ud800" makes, which cannot be encoded for the database.
 UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -187,6 +196,7 @@ def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
     source, body = match.groups()
     try:
         # Checked as nodes first: safe_load itself can blow up (aliases) or crash (bad scalars).
+        _depth_check(source)
         root = yaml.compose(source, Loader=yaml.SafeLoader)
         _nodes_check(root)
         data = yaml.safe_load(source)
@@ -210,6 +220,19 @@ def _parse(path: Path, images_dir: Path, warnings: list[str]) -> _Page:
     )
     _collect_images(parsed, images_dir, warnings)
     return parsed
+
+
+def _depth_check(source: str) -> None:
+    """Refuse nesting deeper than a page can have before the composer, which recurses once per
+    level, runs out of stack. The scanner is a loop, so counting its tokens cannot."""
+    depth = 0
+    for token in yaml.scan(source, Loader=yaml.SafeLoader):
+        if isinstance(token, NESTING_STARTS):
+            depth += 1
+            if depth > NESTING_MAX:
+                raise RecursionError(f"more than {NESTING_MAX} levels")
+        elif isinstance(token, NESTING_ENDS):
+            depth -= 1
 
 
 def _nodes_check(root: yaml.Node | None) -> None:
