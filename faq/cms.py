@@ -11,12 +11,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import translation
 from PIL import Image, UnidentifiedImageError
 
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
 from faq.rendering import markdown_render
+from faq.validators import success_path_validate
 
 
 class CmsFileError(Exception):
@@ -290,6 +293,13 @@ class _Checker:
                 f"unknown block type '{kind}' (expected one of {sorted(BLOCK_KINDS)})",
             )
         values = self.values(data, keys, BLOCK_KINDS[kind], Block, extra=("type", "items"))
+        if values.get("success_path"):
+            # The file's errors are in English, whatever language the command runs in.
+            with translation.override(None):
+                try:
+                    success_path_validate(values["success_path"])
+                except ValidationError as error:
+                    raise self.fail((*keys, "success"), " ".join(error.messages)) from error
         items = self.require(data, keys, "items", list)
         return _Block(
             kind,

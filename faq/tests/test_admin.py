@@ -214,3 +214,65 @@ def test_changelist_sorts_by_helpful_share_with_entries_nobody_rated(admin_clien
 
     assert response.status_code == 200
     assert 'class="sortable column-helpful_share sorted ascending"' in response.text
+
+
+def change_form_data(response) -> dict:
+    """What the browser would send back from an admin change page, unchanged."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.extend(formset.forms)
+        data |= {
+            f"{formset.management_form.prefix}-{name}": value
+            for name, value in formset.management_form.initial.items()
+        }
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if hasattr(value, "pk"):
+                value = value.pk
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif value is not None:
+                data[form.add_prefix(name)] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("success_path", "error"),
+    [
+        ("/kontakt", "Nettstedet bruker allerede /kontakt/"),
+        ("admin/", "Nettstedet bruker allerede /admin/"),
+        ("/takk/for/meldingen", "ett ord"),
+    ],
+)
+def test_success_path_the_site_cannot_serve_is_refused_in_the_admin(
+    admin_client, seed, success_path, error
+):
+    from faq.models import HelpFormBlock
+
+    block = HelpFormBlock.objects.get()
+    url = reverse("admin:faq_helpformblock_change", args=[block.pk])
+    data = change_form_data(admin_client.get(url)) | {"success_path": success_path}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert error in str(response.context["adminform"].form.errors["success_path"])
+    assert HelpFormBlock.objects.get().success_path == "/suksess"
+
+
+@pytest.mark.parametrize("success_path", ["/takk", "takk/", "/takk/", "takk"])
+def test_success_path_is_taken_with_or_without_slashes(admin_client, seed, success_path):
+    from faq.models import HelpFormBlock
+
+    block = HelpFormBlock.objects.get()
+    url = reverse("admin:faq_helpformblock_change", args=[block.pk])
+    data = change_form_data(admin_client.get(url)) | {"success_path": success_path}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    assert HelpFormBlock.objects.get().success_path == success_path

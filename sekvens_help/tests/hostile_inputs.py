@@ -957,6 +957,8 @@ def page(front_matter: str, body: str = "") -> str:
     return f"{PAGE_START}{front_matter}---\n{body}"
 
 
+ONE_WORD = "Write the success path as one word"
+
 CMS_FILES = [
     # Not a CMS page file at all.
     CmsFile("importer", "empty-file", "", "no front matter"),
@@ -1371,6 +1373,32 @@ CMS_FILES = [
         page(FAQ_BLOCK + "      - title: Q\n        hide: 1\n"),
         "hide: must be true or false, not int",
     ),
+    # The contact form's success path: one slug, and not a path the site already serves.
+    *[
+        CmsFile(
+            "importer",
+            f"success-path-{name}",
+            page(f"blocks:\n  - type: HelpForm\n    title: Skjema\n    success: '{path}'\n"),
+            f"line 7: blocks.0.success: {message}",
+        )
+        for name, path, message in [
+            ("contact-page", "/kontakt", "The site already uses /kontakt/"),
+            ("admin", "/admin/", "The site already uses /admin/"),
+            ("static", "static", "The site already uses /static/"),
+            ("media", "/media/", "The site already uses /media/"),
+            ("english-prefix", "/en", "The site already uses /en/"),
+            ("health-check", "healthz", "The site already uses /healthz/"),
+            ("answers", "/svar", "The site already uses /svar/"),
+            ("upper-case-reserved", "/Kontakt", "The site already uses /Kontakt/"),
+            ("two-segments", "/kontakt/takk", ONE_WORD),
+            ("dot-dot", "/../admin", ONE_WORD),
+            ("query-string", "/suksess?neste=https://evil.example", ONE_WORD),
+            ("other-site", "https://evil.example/suksess", ONE_WORD),
+            ("only-slashes", "//", ONE_WORD),
+            ("space", "/takk for meldingen", ONE_WORD),
+            ("non-ascii", "/takk-skjønt", ONE_WORD),
+        ]
+    ],
     # No file to read.
     CmsFile("importer", "a-directory", "", "cannot read the file", kind="directory"),
     CmsFile("importer", "missing-file", "", "cannot read the file", kind="missing"),
