@@ -108,6 +108,19 @@ class CmsFile:
     bomb: bool = False
 
 
+@dataclass(frozen=True)
+class ImageSource:
+    """An image's address in FAQ Markdown that names no image we hold: dropped, alt text kept.
+
+    "{outside}" is replaced by the absolute path of a folder beside the import's images folder,
+    which holds a valid image, hemmelig.png; images/lenke.png is a symlink to it.
+    """
+
+    category: str
+    id: str
+    src: str
+
+
 def urlencoded(**fields: str) -> bytes:
     return "&".join(f"{name}={quote(value)}" for name, value in fields.items()).encode()
 
@@ -1405,4 +1418,36 @@ CMS_FILES = [
     CmsFile("importer", "symlink-loop", "", "cannot read the file", kind="symlink loop"),
 ]
 
-CORPUS = [*CONTACTS, *RAW_CONTACTS, *CSRFS, *QUERIES, *VOTES, *SUGGESTIONS, *CMS_FILES]
+IMAGE_SOURCES = [
+    ImageSource("image", "media-absolute-after-prefix", "/media//etc/passwd"),
+    ImageSource("image", "media-absolute-outside", "/media/{outside}/hemmelig.png"),
+    ImageSource("image", "media-parent", "/media/../x"),
+    ImageSource("image", "media-parent-deeper", "/media/faq/../../settings.py"),
+    ImageSource("image", "media-dot", "/media/./faq/uploads/x.png"),
+    ImageSource("image", "media-folder-itself", "/media/"),
+    ImageSource("image", "media-folder-with-slash", "/media/faq/"),
+    ImageSource("image", "media-double-slash-inside", "/media/faq//uploads/x.png"),
+    ImageSource("image", "media-backslashes", "/media/..\\..\\etc\\passwd"),
+    ImageSource("image", "media-encoded-parent", "/media/%2e%2e/%2e%2e/etc/passwd"),
+    ImageSource("image", "media-missing", "/media/faq/uploads/finnes-ikke.png"),
+    ImageSource("image", "images-absolute-after-prefix", "/images//etc/passwd"),
+    ImageSource("image", "images-absolute-outside", "/images/{outside}/hemmelig.png"),
+    ImageSource("image", "images-parent", "/images/../outside/hemmelig.png"),
+    ImageSource("image", "images-symlink-out", "/images/lenke.png"),
+    ImageSource("image", "images-folder-itself", "/images/"),
+    ImageSource("image", "images-missing", "/images/finnes-ikke.png"),
+    ImageSource("image", "images-not-an-image", "/images/side.html"),
+    ImageSource("image", "images-truncated", "/images/halv.png"),
+    ImageSource("image", "images-svg", "/images/tegning.svg"),
+]
+
+CORPUS = [
+    *CONTACTS,
+    *RAW_CONTACTS,
+    *CSRFS,
+    *QUERIES,
+    *VOTES,
+    *SUGGESTIONS,
+    *CMS_FILES,
+    *IMAGE_SOURCES,
+]

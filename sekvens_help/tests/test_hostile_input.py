@@ -16,9 +16,11 @@ from django.template.defaultfilters import linebreaksbr
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
+from PIL import Image
 
-from faq.cms import CmsFileError, help_page_import
+from faq.cms import IMAGE_REFERENCE, CmsFileError, help_page_import
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
+from faq.rendering import markdown_render
 from sekvens_help.tests.hostile_inputs import (
     ACCEPTED,
     BAD_REQUEST,
@@ -26,6 +28,7 @@ from sekvens_help.tests.hostile_inputs import (
     CONTACTS,
     CORPUS,
     CSRFS,
+    IMAGE_SOURCES,
     KARI,
     QUERIES,
     RAW_CONTACTS,
@@ -57,7 +60,7 @@ ENGLISH_ERRORS = [
 CATEGORIES = {
     "script", "template", "header", "long", "empty", "control", "unicode", "utf8",
     "content-type", "csrf", "token", "honeypot", "duplicates", "query", "feedback", "suggest",
-    "importer",
+    "importer", "image",
 }  # fmt: skip
 IMPORT_SECONDS = 10
 BOMB_BYTES = 50 * 1024 * 1024
@@ -487,3 +490,61 @@ def test_malformed_cms_file_is_refused_naming_it_and_changes_nothing(
     assert database_snapshot() == before
     if case.bomb:
         assert cost["bytes"] < BOMB_BYTES
+
+
+@pytest.fixture
+def images_dir(tmp_path) -> Path:
+    """An import's images folder with a broken PNG, an HTML page, an SVG and a symlink out."""
+    images, outside = tmp_path / "images", tmp_path / "outside"
+    images.mkdir()
+    outside.mkdir()
+    Image.new("RGB", (4, 3), "navy").save(outside / "hemmelig.png")
+    (images / "halv.png").write_bytes((outside / "hemmelig.png").read_bytes()[:40])
+    (images / "side.html").write_text("<script>alert(1)</script>")
+    (images / "tegning.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (images / "lenke.png").symlink_to(outside / "hemmelig.png")
+    return images
+
+
+def image_markdown(case, images_dir: Path) -> str:
+    return f"![Bildetekst]({case.src.replace('{outside}', str(images_dir.parent / 'outside'))})"
+
+
+@pytest.mark.parametrize("case", params(IMAGE_SOURCES))
+def test_image_we_do_not_hold_is_dropped_from_answer_and_preview_keeping_its_alt_text(
+    editor_client, images_dir, case
+):
+    markdown = image_markdown(case, images_dir)
+
+    html = markdown_render(markdown)
+    preview = editor_client.post(reverse("admin:faq_markdownify"), {"content": markdown})
+
+    assert "<img" not in html
+    assert "Bildetekst" in html
+    assert preview.status_code == 200
+    assert preview.text == html
+
+
+@pytest.mark.parametrize(
+    "case", params(case for case in IMAGE_SOURCES if IMAGE_REFERENCE.search(f"![]({case.src})"))
+)
+def test_image_reference_that_is_no_image_in_the_folder_is_refused_in_one_wording(
+    db, tmp_path, images_dir, case
+):
+    markdown = image_markdown(case, images_dir)
+    reference = markdown.removeprefix("![Bildetekst](")[:-1]
+    path = tmp_path / "side.md"
+    path.write_text(
+        "---\ntemplateKey: Page\ntitle: Hjelp\nblocks:\n  - type: FAQ\n    title: Spørsmål\n"
+        f"    items:\n      - title: Hvor?\n        description: '{markdown}'\n---\n",
+        encoding="utf-8",
+    )
+
+    result = help_page_import(path=path)
+
+    assert result.warnings == [
+        f"image {reference} is not a readable image in {images_dir}; "
+        "the page leaves it out (showing its alt text, if any)"
+    ]
+    assert not FaqImage.objects.exists()
+    assert "<img" not in FaqEntry.objects.get().answer_html
