@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import translation
 from PIL import Image
 
+from faq.forms import image_pixels_allowed
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
 from faq.rendering import markdown_render
 from faq.validators import success_path_validate
@@ -378,7 +379,7 @@ def _image_read(images_dir: Path, reference: str) -> tuple[str, bytes] | None:
         if not source.is_relative_to(root) or not source.is_file():
             return None
         with Image.open(source) as image:
-            if image.format not in IMAGE_FORMATS:
+            if image.format not in IMAGE_FORMATS or not image_pixels_allowed(image):
                 return None
             image.load()
             buffer = io.BytesIO()

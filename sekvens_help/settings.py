@@ -263,3 +263,8 @@ MARKDOWNX_MEDIA_PATH = "faq/uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FAQ_IMAGE_MAX_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+
+# Settings for faqsafety
+# Largest image, in pixels, an editor may upload or the importer takes; checked from the image's
+# header before it is decoded (a 40-megapixel RGBA picture takes 160 MB to decode).
+FAQ_IMAGE_MAX_PIXELS = int(os.environ.get("FAQ_IMAGE_MAX_PIXELS", 40_000_000))

@@ -1,6 +1,7 @@
 import io
 import json
 import re
+import zlib
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -276,3 +277,50 @@ def test_success_path_is_taken_with_or_without_slashes(admin_client, seed, succe
 
     assert response.status_code == 302
     assert HelpFormBlock.objects.get().success_path == success_path
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims width × height pixels, as a decompression bomb does."""
+    real = io.BytesIO()
+    Image.new("1", (8, 8)).save(real, "PNG")
+    data = bytearray(real.getvalue())
+    # The IHDR chunk starts at byte 8: length, type, then width and height, then its CRC.
+    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    return bytes(data)
+
+
+# Pillow warns when it opens a header of 89 to 179 megapixels; the form then refuses it.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("size", [(8000, 5001), (10_000, 10_000), (20_000, 20_000)])
+def test_image_of_too_many_pixels_is_refused_before_it_is_decoded(editor_client, settings, size):
+    upload = SimpleUploadedFile("stor.png", png_claiming(*size), content_type="image/png")
+
+    response = editor_client.post(
+        UPLOAD, {"image": upload}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 400
+    assert "Bildet har mer enn 40 000 000 piksler" in response.json()["image"][0].replace(
+        "\xa0", " "
+    )
+    assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()
+
+
+def test_pixel_limit_is_a_setting(editor_client, settings):
+    settings.FAQ_IMAGE_MAX_PIXELS = 100
+
+    response = editor_client.post(
+        UPLOAD, {"image": png_upload(size=(11, 10))}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 400
+    assert "Bildet har mer enn 100 piksler" in response.json()["image"][0]
+
+
+@pytest.mark.parametrize("image", [True, False])
+def test_upload_not_sent_by_the_editor_is_a_bad_request(editor_client, settings, image):
+    response = editor_client.post(UPLOAD, {"image": png_upload()} if image else {})
+
+    assert response.status_code == 400
+    assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()

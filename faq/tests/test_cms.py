@@ -360,3 +360,18 @@ def test_export_command_writes_to_stdout_or_a_file(seed, tmp_path):
 
     assert out.getvalue() == (tmp_path / "ut.md").read_text(encoding="utf-8")
     assert front_matter(tmp_path / "ut.md") == front_matter(SEED_PATH)
+
+
+def test_image_of_more_pixels_than_the_limit_is_not_imported(db, tmp_path, settings):
+    settings.FAQ_IMAGE_MAX_PIXELS = 11
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "sekvens-trackingimage_preview.png").write_bytes(png_bytes((4, 3)))
+    path = seed_with(tmp_path, "Velg Ordre", "Velg Ordre")
+
+    result = help_page_import(path=path)
+
+    assert [warning.split(" is ")[1] for warning in result.warnings] == [
+        f"not a readable image in {tmp_path / 'images'}; "
+        "the page leaves it out (showing its alt text, if any)"
+    ]
+    assert not FaqImage.objects.exists()
