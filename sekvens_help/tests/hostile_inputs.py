@@ -909,6 +909,34 @@ VOTES = [
         status=403,
         headers={"Sec-Fetch-Site": "cross-site"},
     ),
+    # Without Sec-Fetch-Site (older browsers), the Origin header decides.
+    *[
+        Vote(
+            "feedback",
+            f"origin-{name}",
+            "{published}",
+            {"svar": "ja"},
+            status=status,
+            headers={"Origin": origin},
+        )
+        for name, origin, status in [
+            ("other-site", "https://evil.example", 403),
+            ("null", "null", 403),
+            ("our-host-other-scheme", "https://testserver", 403),
+            ("our-host-other-port", "http://testserver:8080", 403),
+            ("our-host-as-subdomain", "http://testserver.evil.example", 403),
+            ("empty", "", 403),
+            ("ours", "http://testserver", 200),
+        ]
+    ],
+    Vote(
+        "feedback",
+        "same-origin-says-fetch-site-despite-origin",
+        "{published}",
+        {"svar": "ja"},
+        status=200,
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
+    ),
     Vote("feedback", "body-1mb", "{published}", b"svar=ja&x=" + b"x" * 1024 * 1024),
 ]
 
