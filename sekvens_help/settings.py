@@ -268,3 +268,6 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 # Largest image, in pixels, an editor may upload or the importer takes; checked from the image's
 # header before it is decoded (a 40-megapixel RGBA picture takes 160 MB to decode).
 FAQ_IMAGE_MAX_PIXELS = int(os.environ.get("FAQ_IMAGE_MAX_PIXELS", 40_000_000))
+# The record of FAQ suggestions shown is deleted after this many days by manage.py
+# purge_suggestions.
+SUGGESTION_RETENTION_DAYS = int(os.environ.get("SUGGESTION_RETENTION_DAYS", 365))

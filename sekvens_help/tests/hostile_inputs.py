@@ -17,6 +17,7 @@ ACCEPTED = "accepted"  # exactly one ticket holding `stored` (default: the field
 KARI = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Fakturaen mangler."}
 TOKEN = "{token}"  # replaced by the form token the help page gives the test client
 FIXED_TOKEN = "3f1d5c6e-9a4b-4c2d-8e7f-0a1b2c3d4e5f"
+SIGNATURE = "{signature}"  # replaced by what follows the UUID in that token: its signature
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,10 @@ class Vote:
 
 @dataclass(frozen=True)
 class Suggest:
-    """A post to the suggestion endpoint; `records` says whether impressions are stored."""
+    """A post to the suggestion endpoint; `records` says whether impressions are stored.
+
+    "{token}" is replaced by the form token the help page gives, "{signature}" by its signature.
+    """
 
     category: str
     id: str
@@ -944,12 +948,10 @@ SUGGESTIONS = [
     Suggest(
         "suggest",
         "text-100k",
-        {"message": "passordet " * 10_000, "token": FIXED_TOKEN},
+        {"message": "passordet " * 10_000, "token": TOKEN},
         records=True,
     ),
-    Suggest(
-        "suggest", "text-1mb", {"message": "x" * 1024 * 1024, "token": FIXED_TOKEN}, status=400
-    ),
+    Suggest("suggest", "text-1mb", {"message": "x" * 1024 * 1024, "token": TOKEN}, status=400),
     Suggest("suggest", "token-missing", {"message": "Jeg har glemt passordet"}),
     Suggest("suggest", "token-empty", {"message": "Jeg har glemt passordet", "token": ""}),
     Suggest(
@@ -960,25 +962,42 @@ SUGGESTIONS = [
     Suggest(
         "suggest", "token-10000", {"message": "Jeg har glemt passordet", "token": "f" * 10_000}
     ),
-    Suggest("suggest", "message-missing", {"token": FIXED_TOKEN}),
-    Suggest("suggest", "message-nul", {"message": "passordet\x00glemt", "token": FIXED_TOKEN}),
+    Suggest("suggest", "message-missing", {"token": TOKEN}),
+    Suggest("suggest", "message-nul", {"message": "passordet\x00glemt", "token": TOKEN}),
     Suggest(
         "suggest",
         "message-script",
-        {"message": "<script>alert(1)</script> passordet", "token": FIXED_TOKEN},
+        {"message": "<script>alert(1)</script> passordet", "token": TOKEN},
         records=True,
     ),
-    Suggest(
-        "suggest", "message-regex", {"message": r"(a+)+$ .* [passordet]", "token": FIXED_TOKEN}
-    ),
-    Suggest(
-        "suggest", "message-invalid-utf8", b"message=passordet%FF%FE&token=" + FIXED_TOKEN.encode()
-    ),
+    Suggest("suggest", "message-regex", {"message": r"(a+)+$ .* [passordet]", "token": TOKEN}),
+    Suggest("suggest", "message-invalid-utf8", b"message=passordet%FF%FE&token=" + TOKEN.encode()),
     Suggest(
         "suggest",
         "json-body",
-        b'{"message": "passordet", "token": "' + FIXED_TOKEN.encode() + b'"}',
+        b'{"message": "Jeg har glemt passordet", "token": "' + TOKEN.encode() + b'"}',
         content_type="application/json",
+    ),
+    # Only a token the server issued records what was shown.
+    Suggest(
+        "suggest",
+        "token-invented-uuid",
+        {"message": "Jeg har glemt passordet", "token": FIXED_TOKEN},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-forged",
+        {"message": "Jeg har glemt passordet", "token": TOKEN + "x"},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-of-another-uuid",
+        {"message": "Jeg har glemt passordet", "token": FIXED_TOKEN + ":" + SIGNATURE},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-cut",
+        {"message": "Jeg har glemt passordet", "token": TOKEN + ":"},
     ),
     Suggest("suggest", "2000-fields", b"&".join(b"x%d=1" % i for i in range(2000)), status=400),
 ]
