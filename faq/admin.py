@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, F, Q
 from django.db.models.functions import NullIf
 from django.forms.widgets import Script
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,15 @@ MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
 class AnswerImageUploadView(ImageUploadView):
     form_class = AnswerImageForm
+
+    def post(self, request, *args, **kwargs):
+        # markdownx answers JSON to the editor's upload only; another POST would be redirected,
+        # or, invalid, rendered with a template it does not have (500).
+        if request.headers.get("x-requested-with") != "XMLHttpRequest":
+            return HttpResponseBadRequest(
+                _("Upload images from the answer's editor."), content_type="text/plain"
+            )
+        return super().post(request, *args, **kwargs)
 
 
 @admin.register(HelpPage)

@@ -5,19 +5,24 @@ directions use it, so that a page survives import -> export -> import.
 """
 
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Sum
-from PIL import Image, UnidentifiedImageError
+from django.utils import translation
+from PIL import Image
 
+from faq.forms import image_pixels_allowed
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
 from faq.rendering import markdown_render
+from faq.validators import success_path_validate
 
 
 class CmsFileError(Exception):
@@ -64,6 +69,9 @@ FAQ_ITEM_HIDE = "hide"
 FORM_ITEM_TEXTAREA = "textarea"
 BLOCK_KINDS = {Block.Kind.FAQ: FAQ_BLOCK_KEYS, Block.Kind.HELP_FORM: FORM_BLOCK_KEYS}
 IMAGE_REFERENCE = re.compile(r"!\[[^\]]*\]\((/images/[^)\s]+)")
+# The formats an imported image may have, and the extension it is stored under.
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+IMAGE_SAVE_OPTIONS = {"JPEG": {"quality": 90}, "WEBP": {"quality": 90}}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.S | re.M)
 # The seed file is 4 KB. PyYAML reads about 200 KB a second and holds a hundred times the file in
 # memory, so a file of a few megabytes would keep the import busy for minutes and use gigabytes.
@@ -124,7 +132,7 @@ class _Block:
 class _Page:
     values: dict[str, Any]
     blocks: list[_Block]
-    images: dict[str, bytes]
+    images: dict[str, tuple[str, bytes]]
 
 
 def help_page_import(
@@ -342,6 +350,13 @@ class _Checker:
                 f"unknown block type '{kind}' (expected one of {sorted(BLOCK_KINDS)})",
             )
         values = self.values(data, keys, BLOCK_KINDS[kind], Block, extra=("type", "items"))
+        if values.get("success_path"):
+            # The file's errors are in English, whatever language the command runs in.
+            with translation.override(None):
+                try:
+                    success_path_validate(values["success_path"])
+                except ValidationError as error:
+                    raise self.fail((*keys, "success"), " ".join(error.messages)) from error
         items = self.require(data, keys, "items", list)
         return _Block(
             kind,
@@ -392,25 +407,38 @@ def _collect_images(page: _Page, images_dir: Path, warnings: list[str]) -> None:
         texts.append(block.values.get("introduction", ""))
         texts.extend(item.values.get("answer", "") for item in block.items)
     for reference in sorted({ref for text in texts for ref in IMAGE_REFERENCE.findall(text)}):
-        name = PurePosixPath(reference.removeprefix(FaqImage.CMS_PREFIX))
-        source = images_dir.joinpath(*name.parts)
-        if ".." in name.parts or not source.is_file():
+        image = _image_read(images_dir, reference)
+        if image is None:
+            # One wording for every refusal, so the warning never tells what exists where.
             warnings.append(
-                f"image {reference} not found in {images_dir}; "
+                f"image {reference} is not a readable image in {images_dir}; "
                 "the page leaves it out (showing its alt text, if any)"
             )
             continue
-        content = source.read_bytes()
-        try:
-            with Image.open(source) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            warnings.append(
-                f"image {reference} in {images_dir} is not a valid image ({error}); "
-                "the page leaves it out (showing its alt text, if any)"
-            )
-            continue
-        page.images[reference] = content
+        page.images[reference] = image
+
+
+def _image_read(images_dir: Path, reference: str) -> tuple[str, bytes] | None:
+    """The image re-encoded by Pillow, named with its real format's extension; None if refused.
+
+    Only a file inside the folder (after following symlinks) is read. Re-encoding keeps only
+    the picture: bytes appended to it, or hidden in its metadata, do not reach media storage.
+    """
+    name = PurePosixPath(reference.removeprefix(FaqImage.CMS_PREFIX))
+    try:
+        root = images_dir.resolve()
+        source = root.joinpath(*name.parts).resolve()
+        if not source.is_relative_to(root) or not source.is_file():
+            return None
+        with Image.open(source) as image:
+            if image.format not in IMAGE_FORMATS or not image_pixels_allowed(image):
+                return None
+            image.load()
+            buffer = io.BytesIO()
+            image.save(buffer, image.format, **IMAGE_SAVE_OPTIONS.get(image.format, {}))
+    except (OSError, ValueError, RuntimeError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return f"{name.stem}.{IMAGE_FORMATS[image.format]}", buffer.getvalue()
 
 
 def _blocks_match(
@@ -483,8 +511,8 @@ def _store(
     missing: list[Block],
     result: ImportResult,
 ) -> None:
-    for reference, content in parsed.images.items():
-        _store_image(reference, content)
+    for reference, (name, content) in parsed.images.items():
+        _store_image(reference, name, content)
     page, outcome = _upsert(page, lambda: HelpPage(slug=slug), parsed.values)
     result.count(outcome, page)
     position = 0
@@ -577,12 +605,17 @@ def _upsert(obj, make, values: dict) -> tuple[Any, str]:
     return obj, "updated"
 
 
-def _store_image(reference: str, content: bytes) -> None:
+def _store_image(reference: str, name: str, content: bytes) -> None:
     image = FaqImage.objects.filter(path=reference).first()
-    if image and image.image and _digest_of(image) == hashlib.sha256(content).hexdigest():
+    if (
+        image
+        and image.image
+        and PurePosixPath(image.image.name).suffix == PurePosixPath(name).suffix
+        and _digest_of(image) == hashlib.sha256(content).hexdigest()
+    ):
         return
     image = image or FaqImage(path=reference)
-    image.image.save(PurePosixPath(reference).name, ContentFile(content), save=False)
+    image.image.save(name, ContentFile(content), save=False)
     image.save()
 
 

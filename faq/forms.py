@@ -1,5 +1,49 @@
 from django import forms
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 from markdownx.forms import ImageForm
+from PIL import Image
+
+
+def image_pixels_allowed(image: Image.Image) -> bool:
+    """Whether an opened, not yet decoded, image is within FAQ_IMAGE_MAX_PIXELS."""
+    return image.width * image.height <= settings.FAQ_IMAGE_MAX_PIXELS
+
+
+class HeaderCheckedImageField(forms.ImageField):
+    """An image field that refuses too many pixels from the header, before anything is decoded.
+
+    Pillow only warns below twice its own limit (89 to 179 megapixels), and markdownx would then
+    decode the whole picture in the web process to scale it down.
+    """
+
+    default_error_messages = {
+        "too_many_pixels": _(
+            "The image has more than %(limit)s pixels. Make it smaller and upload it again."
+        ),
+    }
+
+    def to_python(self, data):
+        if data not in self.empty_values and not self._pixels_allowed(data):
+            raise forms.ValidationError(
+                self.error_messages["too_many_pixels"],
+                code="too_many_pixels",
+                params={"limit": number_format(settings.FAQ_IMAGE_MAX_PIXELS, force_grouping=True)},
+            )
+        return super().to_python(data)
+
+    @staticmethod
+    def _pixels_allowed(data) -> bool:
+        try:
+            with Image.open(data) as image:
+                return image_pixels_allowed(image)
+        except Image.DecompressionBombError:
+            return False
+        except Exception:  # noqa: BLE001 (not an image: ImageField says so, in its own words)
+            return True
+        finally:
+            data.seek(0)
 
 
 class AnswerImageForm(ImageForm):
@@ -7,4 +51,4 @@ class AnswerImageForm(ImageForm):
 
     # forms.ImageField opens the file with Pillow and replaces the browser's content type with
     # the format Pillow found, so markdownx's type and size checks in clean() judge the real file.
-    image = forms.ImageField()
+    image = HeaderCheckedImageField()

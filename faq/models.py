@@ -10,6 +10,7 @@ from markdownx.models import MarkdownxField
 
 from faq.rendering import html_to_text, markdown_render
 from faq.search import search_normalize
+from faq.validators import success_path_validate
 
 _NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
 
@@ -68,6 +69,7 @@ class Block(models.Model):
         _("success path"),
         max_length=200,
         blank=True,
+        validators=[success_path_validate],
         help_text=_("Where the customer lands after sending, for example /suksess."),
     )
 

@@ -7,6 +7,7 @@ from html import unescape
 
 import markdown
 import nh3
+from django.core.exceptions import SuspiciousFileOperation
 from django.utils.html import strip_tags
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
@@ -111,8 +112,15 @@ def stored_image_url(src: str) -> str | None:
         return image.image.url if image else None
     if src.startswith(settings.MEDIA_URL):
         name = src.removeprefix(settings.MEDIA_URL)
-        if ".." not in name.split("/") and default_storage.exists(name):
-            return src
+        # Only a plain relative name: "/media//etc/passwd" would make the storage raise, and
+        # "", "." or a trailing slash would name a folder.
+        if any(part in {"", ".", ".."} for part in name.split("/")):
+            return None
+        try:
+            if default_storage.exists(name):
+                return src
+        except (SuspiciousFileOperation, ValueError, OSError):
+            return None
     return None
 
 

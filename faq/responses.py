@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core import signing
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -23,6 +24,7 @@ from django.utils.cache import patch_vary_headers
 
 CSRF_PLACEHOLDER = "csrf-9b2e4c1f7a6d"
 FORM_TOKEN_PLACEHOLDER = "form-token-3f8a1d2c6e0b"
+FORM_TOKEN_SALT = "sekvens.form-token"
 GZIP_LEVEL = 6
 # Magic, deflate, no flags, no time, no extra flags, unknown OS (RFC 1952).
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -41,7 +43,7 @@ class RenderedPage:
     def response(self, request) -> HttpResponse:
         tail = (
             self.tail.replace(CSRF_PLACEHOLDER, get_token(request))
-            .replace(FORM_TOKEN_PLACEHOLDER, str(uuid.uuid4()))
+            .replace(FORM_TOKEN_PLACEHOLDER, form_token_new())
             .encode()
         )
         response = HttpResponse(content_type="text/html; charset=utf-8")
@@ -64,6 +66,19 @@ class RenderedPage:
         return b"".join(
             [GZIP_HEADER, self.head_deflated, *blocks, struct.pack("<II", checksum, size)]
         )
+
+
+def form_token_new() -> str:
+    """A fresh form token, signed: the server tells the tokens it issued from invented ones."""
+    return signing.TimestampSigner(salt=FORM_TOKEN_SALT).sign(str(uuid.uuid4()))
+
+
+def form_token_read(value: str) -> uuid.UUID | None:
+    """The UUID inside a form token this server issued; None for anything else."""
+    try:
+        return uuid.UUID(signing.TimestampSigner(salt=FORM_TOKEN_SALT).unsign(value))
+    except (signing.BadSignature, ValueError):
+        return None
 
 
 def rendered_page(page_view, template_name: str, context: Callable[[], dict]) -> RenderedPage:

@@ -310,3 +310,11 @@ MARKDOWNX_MEDIA_PATH = "faq/uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FAQ_IMAGE_MAX_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+
+# Editors' images and the suggestion statistics.
+# Largest image, in pixels, an editor may upload or the importer takes; checked from the image's
+# header before it is decoded (a 40-megapixel RGBA picture takes 160 MB to decode).
+FAQ_IMAGE_MAX_PIXELS = env.int("FAQ_IMAGE_MAX_PIXELS", default=40_000_000)
+# The record of FAQ suggestions shown is deleted after this many days by manage.py
+# purge_suggestions.
+SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=365)

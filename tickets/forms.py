@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, validate_email
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FormField
+from faq.responses import form_token_new, form_token_read
 from tickets.models import Ticket
 
 # Which of our fields each kind of HelpForm field describes.
@@ -48,7 +49,8 @@ def _is_sendable(address: str) -> bool:
 class ContactForm(forms.ModelForm):
     """The contact form; its labels and placeholders come from the page's HelpForm block."""
 
-    token = forms.UUIDField(widget=forms.HiddenInput)
+    # A signed token the page gave (faq.responses.form_token_new); cleaned to the UUID inside it.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
     # A field people never see or hear; bots fill it in.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -64,7 +66,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, form_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("token", uuid.uuid4())
+            self.initial.setdefault("token", form_token_new())
         # The model's TextField has no max_length, and setting one on a built field checks nothing.
         self.fields["message"].validators.append(MaxLengthValidator(MESSAGE_MAX_LENGTH))
         self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
@@ -100,6 +102,19 @@ class ContactForm(forms.ModelForm):
             raise forms.ValidationError(validate_email.message, code=validate_email.code)
         return email
 
+    def clean_token(self):
+        value = self.cleaned_data["token"]
+        if token := form_token_read(value):
+            return token
+        # A bare UUID is what pages gave before tokens were signed (and what scripts send): it
+        # still keys the dedupe, but no suggestion was ever recorded under it.
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise forms.ValidationError(
+                forms.UUIDField.default_error_messages["invalid"], code="invalid"
+            ) from None
+
     def clean_message(self):
         message = self.cleaned_data["message"].strip()
         if _has_control_characters(message, allowed="\n\r\t"):
@@ -112,7 +127,7 @@ class ContactForm(forms.ModelForm):
         """A form whose hidden token was lost or broken comes back with a fresh one."""
         if "token" in self.errors:
             self.data = self.data.copy()
-            self.data["token"] = str(uuid.uuid4())
+            self.data["token"] = form_token_new()
 
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get(HONEYPOT))

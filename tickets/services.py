@@ -6,10 +6,14 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from faq.models import HelpPage
+from faq.models import FaqEntry, HelpPage
 from tickets.emails import confirmation_email, notification_email, reply_email
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
 from tickets.tasks import outbound_email_send
+
+# One form shows a few suggestions as its customer writes; a script replaying one token should
+# not fill the table (or the deflection figures) with it.
+IMPRESSIONS_PER_FORM = 10
 
 TRACKED_FIELDS = ["status", "priority", "assignee"]
 
@@ -172,6 +176,33 @@ def tickets_purge(*, days: int, dry_run: bool = False) -> int:
     if dry_run:
         return tickets.filter(anonymised_at=None).count()
     return _anonymise(tickets, actor=None, reason="purged")
+
+
+@transaction.atomic
+def suggestion_impressions_record(*, form_token: uuid.UUID, entries: list[FaqEntry]) -> None:
+    """Record the entries shown to one form, once each, and at most IMPRESSIONS_PER_FORM."""
+    shown = set(
+        SuggestionImpression.objects.filter(form_token=form_token).values_list(
+            "entry_id", flat=True
+        )
+    )
+    new = [entry for entry in entries if entry.pk not in shown]
+    new = new[: max(IMPRESSIONS_PER_FORM - len(shown), 0)]
+    if new:
+        SuggestionImpression.objects.bulk_create(
+            [SuggestionImpression(form_token=form_token, entry_id=entry.pk) for entry in new],
+            ignore_conflicts=True,
+        )
+
+
+@transaction.atomic
+def suggestion_impressions_purge(*, days: int, dry_run: bool = False) -> int:
+    """Delete the suggestions shown more than `days` days ago."""
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    impressions = SuggestionImpression.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return impressions.count()
+    return impressions.delete()[0]
 
 
 def _of_addresses(emails: list[str]):

@@ -9,11 +9,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
+from faq.responses import form_token_read
 from faq.selectors import help_page_view
 from faq.views import help_page_render
 from tickets.forms import ContactForm
-from tickets.models import SuggestionImpression, Ticket
-from tickets.services import ticket_create
+from tickets.models import Ticket
+from tickets.services import suggestion_impressions_record, ticket_create
 
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
@@ -90,15 +91,10 @@ def suggest(request):
     if page_view is None or page_view.page.is_hidden:
         return JsonResponse({"suggestions": []})
     entries = page_view.suggestions(text, limit=SUGGESTIONS_SHOWN)
-    try:
-        token = uuid.UUID(request.POST.get("token", ""))
-    except ValueError:
-        token = None
+    # Only a token this server issued: an invented one would count forms nobody saw.
+    token = form_token_read(request.POST.get("token", ""))
     if entries and token:
-        SuggestionImpression.objects.bulk_create(
-            [SuggestionImpression(form_token=token, entry_id=e.pk) for e in entries],
-            ignore_conflicts=True,
-        )
+        suggestion_impressions_record(form_token=token, entries=entries)
     base = reverse("faq:help_page")
     return JsonResponse(
         {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}

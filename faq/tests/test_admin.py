@@ -1,6 +1,7 @@
 import io
 import json
 import re
+import zlib
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -240,3 +241,112 @@ def test_changelist_sorts_by_helpful_share_with_entries_nobody_rated(admin_clien
 
     assert response.status_code == 200
     assert 'class="sortable column-helpful_share sorted ascending"' in response.text
+
+
+def change_form_data(response) -> dict:
+    """What the browser would send back from an admin change page, unchanged."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.extend(formset.forms)
+        data |= {
+            f"{formset.management_form.prefix}-{name}": value
+            for name, value in formset.management_form.initial.items()
+        }
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if hasattr(value, "pk"):
+                value = value.pk
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif value is not None:
+                data[form.add_prefix(name)] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("success_path", "error"),
+    [
+        ("/kontakt", "Nettstedet bruker allerede /kontakt/"),
+        ("admin/", "Nettstedet bruker allerede /admin/"),
+        ("/takk/for/meldingen", "ett ord"),
+    ],
+)
+def test_success_path_the_site_cannot_serve_is_refused_in_the_admin(
+    admin_client, seed, success_path, error
+):
+    from faq.models import HelpFormBlock
+
+    block = HelpFormBlock.objects.get()
+    url = reverse("admin:faq_helpformblock_change", args=[block.pk])
+    data = change_form_data(admin_client.get(url)) | {"success_path": success_path}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert error in str(response.context["adminform"].form.errors["success_path"])
+    assert HelpFormBlock.objects.get().success_path == "/suksess"
+
+
+@pytest.mark.parametrize("success_path", ["/takk", "takk/", "/takk/", "takk"])
+def test_success_path_is_taken_with_or_without_slashes(admin_client, seed, success_path):
+    from faq.models import HelpFormBlock
+
+    block = HelpFormBlock.objects.get()
+    url = reverse("admin:faq_helpformblock_change", args=[block.pk])
+    data = change_form_data(admin_client.get(url)) | {"success_path": success_path}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    assert HelpFormBlock.objects.get().success_path == success_path
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims width × height pixels, as a decompression bomb does."""
+    real = io.BytesIO()
+    Image.new("1", (8, 8)).save(real, "PNG")
+    data = bytearray(real.getvalue())
+    # The IHDR chunk starts at byte 8: length, type, then width and height, then its CRC.
+    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    return bytes(data)
+
+
+# Pillow warns when it opens a header of 89 to 179 megapixels; the form then refuses it.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("size", [(8000, 5001), (10_000, 10_000), (20_000, 20_000)])
+def test_image_of_too_many_pixels_is_refused_before_it_is_decoded(editor_client, settings, size):
+    upload = SimpleUploadedFile("stor.png", png_claiming(*size), content_type="image/png")
+
+    response = editor_client.post(
+        UPLOAD, {"image": upload}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 400
+    assert "Bildet har mer enn 40 000 000 piksler" in response.json()["image"][0].replace(
+        "\xa0", " "
+    )
+    assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()
+
+
+def test_pixel_limit_is_a_setting(editor_client, settings):
+    settings.FAQ_IMAGE_MAX_PIXELS = 100
+
+    response = editor_client.post(
+        UPLOAD, {"image": png_upload(size=(11, 10))}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 400
+    assert "Bildet har mer enn 100 piksler" in response.json()["image"][0]
+
+
+@pytest.mark.parametrize("image", [True, False])
+def test_upload_not_sent_by_the_editor_is_a_bad_request(editor_client, settings, image):
+    response = editor_client.post(UPLOAD, {"image": png_upload()} if image else {})
+
+    assert response.status_code == 400
+    assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()

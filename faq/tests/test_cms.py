@@ -343,7 +343,7 @@ def test_missing_image_is_named_in_a_warning_and_left_out_of_the_page(seed):
 
     entry = FaqEntry.objects.get(question="Hvor lang leveringstid er det?")
     assert result.warnings == [
-        "image /images/sekvens-trackingimage_preview.png not found in "
+        "image /images/sekvens-trackingimage_preview.png is not a readable image in "
         f"{SEED_PATH.parent / 'images'}; "
         "the page leaves it out (showing its alt text, if any)"
     ]
@@ -357,8 +357,36 @@ def test_file_that_is_not_an_image_is_named_in_a_warning_and_not_stored(db, tmp_
 
     result = help_page_import(path=SEED_PATH, images_dir=tmp_path / "bilder")
 
-    assert "is not a valid image" in result.warnings[0]
+    assert "is not a readable image in" in result.warnings[0]
     assert not FaqImage.objects.exists()
+
+
+def test_image_is_stored_re_encoded_under_the_extension_of_its_real_format(db, tmp_path):
+    (tmp_path / "images").mkdir()
+    html_after_png = png_bytes() + b"<html><script>alert(document.cookie)</script></html>"
+    (tmp_path / "images" / "evil.html").write_bytes(html_after_png)
+    path = seed_with(tmp_path, "sekvens-trackingimage_preview.png", "evil.html")
+
+    result = help_page_import(path=path)
+
+    image = FaqImage.objects.get(path="/images/evil.html")
+    stored = image.image.read()
+    assert result.warnings == []
+    assert image.image.name.endswith("/evil.png")
+    assert b"<script>" not in stored
+    with Image.open(io.BytesIO(stored)) as read:
+        assert (read.format, read.size) == ("PNG", (4, 3))
+
+
+def test_image_reimported_unchanged_is_not_stored_again(db, tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "sekvens-trackingimage_preview.png").write_bytes(png_bytes())
+    help_page_import(path=seed_with(tmp_path, "Velg Ordre", "Velg Ordre"))
+    name = FaqImage.objects.get().image.name
+
+    help_page_import(path=tmp_path / SEED_PATH.name)
+
+    assert FaqImage.objects.get().image.name == name
 
 
 def test_import_command_prints_counts_and_a_second_run_says_nothing_changed(db):
@@ -523,3 +551,18 @@ def test_import_command_refusal_names_the_block_and_the_option(db, tmp_path):
 
     with pytest.raises(CommandError, match='"Konto".*--delete-missing'):
         call_command("import_help_page", str(page_file(tmp_path, FRAKT)), stdout=io.StringIO())
+
+
+def test_image_of_more_pixels_than_the_limit_is_not_imported(db, tmp_path, settings):
+    settings.FAQ_IMAGE_MAX_PIXELS = 11
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "sekvens-trackingimage_preview.png").write_bytes(png_bytes((4, 3)))
+    path = seed_with(tmp_path, "Velg Ordre", "Velg Ordre")
+
+    result = help_page_import(path=path)
+
+    assert [warning.split(" is ")[1] for warning in result.warnings] == [
+        f"not a readable image in {tmp_path / 'images'}; "
+        "the page leaves it out (showing its alt text, if any)"
+    ]
+    assert not FaqImage.objects.exists()

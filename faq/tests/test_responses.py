@@ -4,7 +4,12 @@ import zlib
 import pytest
 from django.test import RequestFactory
 
-from faq.responses import CSRF_PLACEHOLDER, FORM_TOKEN_PLACEHOLDER, RenderedPage
+from faq.responses import (
+    CSRF_PLACEHOLDER,
+    FORM_TOKEN_PLACEHOLDER,
+    RenderedPage,
+    form_token_read,
+)
 
 
 def rendered(head: str, tail: str) -> RenderedPage:
@@ -43,3 +48,11 @@ def test_gzip_is_sent_only_to_clients_that_accept_it(accept, packed):
     response = page.response(RequestFactory().get("/", headers={"accept-encoding": accept}))
 
     assert (response.get("Content-Encoding") == "gzip") is packed
+
+
+def test_cached_page_gets_a_form_token_the_server_signed():
+    page = rendered("<p>hode</p>", f"csrf={CSRF_PLACEHOLDER} token={FORM_TOKEN_PLACEHOLDER}")
+
+    content = page.response(RequestFactory().get("/")).content.decode()
+
+    assert form_token_read(content.rpartition("token=")[2]) is not None

@@ -456,3 +456,18 @@ def test_importing_a_missing_image_later_shows_it_on_the_page(client, seed, tmp_
     response = client.get(HELP_URL)
 
     assert f'src="{image.image.url}"' in response.text
+
+
+def test_vote_from_a_trusted_origin_without_sec_fetch_site_counts(client, seed, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://hjelp.sekvens.app"]
+    entry = FaqEntry.objects.get(question="Jeg har glemt passordet mitt.")
+
+    response = client.post(
+        reverse("faq:feedback", args=[entry.pk]),
+        {"svar": "ja"},
+        headers={"Origin": "https://hjelp.sekvens.app"},
+    )
+
+    entry.refresh_from_db()
+    assert response.status_code == 200
+    assert entry.helpful_count == 1

@@ -17,6 +17,7 @@ ACCEPTED = "accepted"  # exactly one ticket holding `stored` (default: the field
 KARI = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Fakturaen mangler."}
 TOKEN = "{token}"  # replaced by the form token the help page gives the test client
 FIXED_TOKEN = "3f1d5c6e-9a4b-4c2d-8e7f-0a1b2c3d4e5f"
+SIGNATURE = "{signature}"  # replaced by what follows the UUID in that token: its signature
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,10 @@ class Vote:
 
 @dataclass(frozen=True)
 class Suggest:
-    """A post to the suggestion endpoint; `records` says whether impressions are stored."""
+    """A post to the suggestion endpoint; `records` says whether impressions are stored.
+
+    "{token}" is replaced by the form token the help page gives, "{signature}" by its signature.
+    """
 
     category: str
     id: str
@@ -106,6 +110,19 @@ class CmsFile:
     message: str
     kind: str = "text"
     bomb: bool = False
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """An image's address in FAQ Markdown that names no image we hold: dropped, alt text kept.
+
+    "{outside}" is replaced by the absolute path of a folder beside the import's images folder,
+    which holds a valid image, hemmelig.png; images/lenke.png is a symlink to it.
+    """
+
+    category: str
+    id: str
+    src: str
 
 
 def urlencoded(**fields: str) -> bytes:
@@ -896,6 +913,34 @@ VOTES = [
         status=403,
         headers={"Sec-Fetch-Site": "cross-site"},
     ),
+    # Without Sec-Fetch-Site (older browsers), the Origin header decides.
+    *[
+        Vote(
+            "feedback",
+            f"origin-{name}",
+            "{published}",
+            {"svar": "ja"},
+            status=status,
+            headers={"Origin": origin},
+        )
+        for name, origin, status in [
+            ("other-site", "https://evil.example", 403),
+            ("null", "null", 403),
+            ("our-host-other-scheme", "https://testserver", 403),
+            ("our-host-other-port", "http://testserver:8080", 403),
+            ("our-host-as-subdomain", "http://testserver.evil.example", 403),
+            ("empty", "", 403),
+            ("ours", "http://testserver", 200),
+        ]
+    ],
+    Vote(
+        "feedback",
+        "same-origin-says-fetch-site-despite-origin",
+        "{published}",
+        {"svar": "ja"},
+        status=200,
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
+    ),
     Vote("feedback", "body-1mb", "{published}", b"svar=ja&x=" + b"x" * 1024 * 1024),
 ]
 
@@ -903,12 +948,10 @@ SUGGESTIONS = [
     Suggest(
         "suggest",
         "text-100k",
-        {"message": "passordet " * 10_000, "token": FIXED_TOKEN},
+        {"message": "passordet " * 10_000, "token": TOKEN},
         records=True,
     ),
-    Suggest(
-        "suggest", "text-1mb", {"message": "x" * 1024 * 1024, "token": FIXED_TOKEN}, status=400
-    ),
+    Suggest("suggest", "text-1mb", {"message": "x" * 1024 * 1024, "token": TOKEN}, status=400),
     Suggest("suggest", "token-missing", {"message": "Jeg har glemt passordet"}),
     Suggest("suggest", "token-empty", {"message": "Jeg har glemt passordet", "token": ""}),
     Suggest(
@@ -919,25 +962,42 @@ SUGGESTIONS = [
     Suggest(
         "suggest", "token-10000", {"message": "Jeg har glemt passordet", "token": "f" * 10_000}
     ),
-    Suggest("suggest", "message-missing", {"token": FIXED_TOKEN}),
-    Suggest("suggest", "message-nul", {"message": "passordet\x00glemt", "token": FIXED_TOKEN}),
+    Suggest("suggest", "message-missing", {"token": TOKEN}),
+    Suggest("suggest", "message-nul", {"message": "passordet\x00glemt", "token": TOKEN}),
     Suggest(
         "suggest",
         "message-script",
-        {"message": "<script>alert(1)</script> passordet", "token": FIXED_TOKEN},
+        {"message": "<script>alert(1)</script> passordet", "token": TOKEN},
         records=True,
     ),
-    Suggest(
-        "suggest", "message-regex", {"message": r"(a+)+$ .* [passordet]", "token": FIXED_TOKEN}
-    ),
-    Suggest(
-        "suggest", "message-invalid-utf8", b"message=passordet%FF%FE&token=" + FIXED_TOKEN.encode()
-    ),
+    Suggest("suggest", "message-regex", {"message": r"(a+)+$ .* [passordet]", "token": TOKEN}),
+    Suggest("suggest", "message-invalid-utf8", b"message=passordet%FF%FE&token=" + TOKEN.encode()),
     Suggest(
         "suggest",
         "json-body",
-        b'{"message": "passordet", "token": "' + FIXED_TOKEN.encode() + b'"}',
+        b'{"message": "Jeg har glemt passordet", "token": "' + TOKEN.encode() + b'"}',
         content_type="application/json",
+    ),
+    # Only a token the server issued records what was shown.
+    Suggest(
+        "suggest",
+        "token-invented-uuid",
+        {"message": "Jeg har glemt passordet", "token": FIXED_TOKEN},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-forged",
+        {"message": "Jeg har glemt passordet", "token": TOKEN + "x"},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-of-another-uuid",
+        {"message": "Jeg har glemt passordet", "token": FIXED_TOKEN + ":" + SIGNATURE},
+    ),
+    Suggest(
+        "suggest",
+        "token-signature-cut",
+        {"message": "Jeg har glemt passordet", "token": TOKEN + ":"},
     ),
     Suggest("suggest", "2000-fields", b"&".join(b"x%d=1" % i for i in range(2000)), status=400),
 ]
@@ -956,6 +1016,8 @@ ITEM = "      - title: Hva koster det?\n        description: Lite.\n"
 def page(front_matter: str, body: str = "") -> str:
     return f"{PAGE_START}{front_matter}---\n{body}"
 
+
+ONE_WORD = "Write the success path as one word"
 
 CMS_FILES = [
     # Not a CMS page file at all.
@@ -1371,10 +1433,68 @@ CMS_FILES = [
         page(FAQ_BLOCK + "      - title: Q\n        hide: 1\n"),
         "hide: must be true or false, not int",
     ),
+    # The contact form's success path: one slug, and not a path the site already serves.
+    *[
+        CmsFile(
+            "importer",
+            f"success-path-{name}",
+            page(f"blocks:\n  - type: HelpForm\n    title: Skjema\n    success: '{path}'\n"),
+            f"line 7: blocks.0.success: {message}",
+        )
+        for name, path, message in [
+            ("contact-page", "/kontakt", "The site already uses /kontakt/"),
+            ("admin", "/admin/", "The site already uses /admin/"),
+            ("static", "static", "The site already uses /static/"),
+            ("media", "/media/", "The site already uses /media/"),
+            ("english-prefix", "/en", "The site already uses /en/"),
+            ("health-check", "healthz", "The site already uses /healthz/"),
+            ("answers", "/svar", "The site already uses /svar/"),
+            ("upper-case-reserved", "/Kontakt", "The site already uses /Kontakt/"),
+            ("two-segments", "/kontakt/takk", ONE_WORD),
+            ("dot-dot", "/../admin", ONE_WORD),
+            ("query-string", "/suksess?neste=https://evil.example", ONE_WORD),
+            ("other-site", "https://evil.example/suksess", ONE_WORD),
+            ("only-slashes", "//", ONE_WORD),
+            ("space", "/takk for meldingen", ONE_WORD),
+            ("non-ascii", "/takk-skjønt", ONE_WORD),
+        ]
+    ],
     # No file to read.
     CmsFile("importer", "a-directory", "", "cannot read the file", kind="directory"),
     CmsFile("importer", "missing-file", "", "cannot read the file", kind="missing"),
     CmsFile("importer", "symlink-loop", "", "cannot read the file", kind="symlink loop"),
 ]
 
-CORPUS = [*CONTACTS, *RAW_CONTACTS, *CSRFS, *QUERIES, *VOTES, *SUGGESTIONS, *CMS_FILES]
+IMAGE_SOURCES = [
+    ImageSource("image", "media-absolute-after-prefix", "/media//etc/passwd"),
+    ImageSource("image", "media-absolute-outside", "/media/{outside}/hemmelig.png"),
+    ImageSource("image", "media-parent", "/media/../x"),
+    ImageSource("image", "media-parent-deeper", "/media/faq/../../settings.py"),
+    ImageSource("image", "media-dot", "/media/./faq/uploads/x.png"),
+    ImageSource("image", "media-folder-itself", "/media/"),
+    ImageSource("image", "media-folder-with-slash", "/media/faq/"),
+    ImageSource("image", "media-double-slash-inside", "/media/faq//uploads/x.png"),
+    ImageSource("image", "media-backslashes", "/media/..\\..\\etc\\passwd"),
+    ImageSource("image", "media-encoded-parent", "/media/%2e%2e/%2e%2e/etc/passwd"),
+    ImageSource("image", "media-missing", "/media/faq/uploads/finnes-ikke.png"),
+    ImageSource("image", "images-absolute-after-prefix", "/images//etc/passwd"),
+    ImageSource("image", "images-absolute-outside", "/images/{outside}/hemmelig.png"),
+    ImageSource("image", "images-parent", "/images/../outside/hemmelig.png"),
+    ImageSource("image", "images-symlink-out", "/images/lenke.png"),
+    ImageSource("image", "images-folder-itself", "/images/"),
+    ImageSource("image", "images-missing", "/images/finnes-ikke.png"),
+    ImageSource("image", "images-not-an-image", "/images/side.html"),
+    ImageSource("image", "images-truncated", "/images/halv.png"),
+    ImageSource("image", "images-svg", "/images/tegning.svg"),
+]
+
+CORPUS = [
+    *CONTACTS,
+    *RAW_CONTACTS,
+    *CSRFS,
+    *QUERIES,
+    *VOTES,
+    *SUGGESTIONS,
+    *CMS_FILES,
+    *IMAGE_SOURCES,
+]

@@ -3,7 +3,6 @@ import re
 import socket
 import time
 import tracemalloc
-import uuid
 from collections import Counter
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -16,9 +15,12 @@ from django.template.defaultfilters import linebreaksbr
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
+from PIL import Image
 
-from faq.cms import CmsFileError, help_page_import
+from faq.cms import IMAGE_REFERENCE, CmsFileError, help_page_import
 from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
+from faq.rendering import markdown_render
+from faq.responses import form_token_read
 from sekvens_help.tests.hostile_inputs import (
     ACCEPTED,
     BAD_REQUEST,
@@ -26,6 +28,7 @@ from sekvens_help.tests.hostile_inputs import (
     CONTACTS,
     CORPUS,
     CSRFS,
+    IMAGE_SOURCES,
     KARI,
     QUERIES,
     RAW_CONTACTS,
@@ -57,7 +60,7 @@ ENGLISH_ERRORS = [
 CATEGORIES = {
     "script", "template", "header", "long", "empty", "control", "unicode", "utf8",
     "content-type", "csrf", "token", "honeypot", "duplicates", "query", "feedback", "suggest",
-    "importer",
+    "importer", "image",
 }  # fmt: skip
 IMPORT_SECONDS = 10
 BOMB_BYTES = 50 * 1024 * 1024
@@ -203,7 +206,7 @@ def test_refused_form_comes_back_with_its_errors_and_the_text_as_typed(client, h
     # A broken token is replaced, so that sending again works; a good one is kept.
     token = typed_value(response, "token")
     if "token" in response.context["blocks"][-1].form.errors:
-        assert uuid.UUID(token) and token != sent.get("token")
+        assert form_token_read(token) and token != sent.get("token")
     else:
         assert token.strip() == sent["token"].strip()
     for value in sent.values():
@@ -420,7 +423,11 @@ def test_bad_vote_is_refused_clearly_and_counts_nothing(client, help_page, case)
 
 @pytest.mark.parametrize("case", params(SUGGESTIONS))
 def test_hostile_suggestion_request_answers_without_a_crash(client, help_page, case):
-    data = case.data if isinstance(case.data, bytes) else urlencode(case.data)
+    token = form_token(client)
+    data = case.data if isinstance(case.data, bytes) else urlencode(case.data).encode()
+    data = data.replace(b"%7Btoken%7D", b"{token}").replace(b"%7Bsignature%7D", b"{signature}")
+    data = data.replace(b"{token}", token.encode())
+    data = data.replace(b"{signature}", token.split(":", 1)[1].encode())
 
     response = client.generic(
         "POST", reverse("tickets:suggest"), data=data, content_type=case.content_type
@@ -487,3 +494,61 @@ def test_malformed_cms_file_is_refused_naming_it_and_changes_nothing(
     assert database_snapshot() == before
     if case.bomb:
         assert cost["bytes"] < BOMB_BYTES
+
+
+@pytest.fixture
+def images_dir(tmp_path) -> Path:
+    """An import's images folder with a broken PNG, an HTML page, an SVG and a symlink out."""
+    images, outside = tmp_path / "images", tmp_path / "outside"
+    images.mkdir()
+    outside.mkdir()
+    Image.new("RGB", (4, 3), "navy").save(outside / "hemmelig.png")
+    (images / "halv.png").write_bytes((outside / "hemmelig.png").read_bytes()[:40])
+    (images / "side.html").write_text("<script>alert(1)</script>")
+    (images / "tegning.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (images / "lenke.png").symlink_to(outside / "hemmelig.png")
+    return images
+
+
+def image_markdown(case, images_dir: Path) -> str:
+    return f"![Bildetekst]({case.src.replace('{outside}', str(images_dir.parent / 'outside'))})"
+
+
+@pytest.mark.parametrize("case", params(IMAGE_SOURCES))
+def test_image_we_do_not_hold_is_dropped_from_answer_and_preview_keeping_its_alt_text(
+    editor_client, images_dir, case
+):
+    markdown = image_markdown(case, images_dir)
+
+    html = markdown_render(markdown)
+    preview = editor_client.post(reverse("admin:faq_markdownify"), {"content": markdown})
+
+    assert "<img" not in html
+    assert "Bildetekst" in html
+    assert preview.status_code == 200
+    assert preview.text == html
+
+
+@pytest.mark.parametrize(
+    "case", params(case for case in IMAGE_SOURCES if IMAGE_REFERENCE.search(f"![]({case.src})"))
+)
+def test_image_reference_that_is_no_image_in_the_folder_is_refused_in_one_wording(
+    db, tmp_path, images_dir, case
+):
+    markdown = image_markdown(case, images_dir)
+    reference = markdown.removeprefix("![Bildetekst](")[:-1]
+    path = tmp_path / "side.md"
+    path.write_text(
+        "---\ntemplateKey: Page\ntitle: Hjelp\nblocks:\n  - type: FAQ\n    title: Spørsmål\n"
+        f"    items:\n      - title: Hvor?\n        description: '{markdown}'\n---\n",
+        encoding="utf-8",
+    )
+
+    result = help_page_import(path=path)
+
+    assert result.warnings == [
+        f"image {reference} is not a readable image in {images_dir}; "
+        "the page leaves it out (showing its alt text, if any)"
+    ]
+    assert not FaqImage.objects.exists()
+    assert "<img" not in FaqEntry.objects.get().answer_html

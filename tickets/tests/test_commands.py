@@ -1,11 +1,12 @@
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
+from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
 from tickets.services import ticket_reply
 
 
@@ -124,3 +125,43 @@ def test_negative_days_are_refused(make_ticket):
 
     ticket.refresh_from_db()
     assert ticket.anonymised_at is None
+
+
+def shown(entry, *, days_ago: int) -> SuggestionImpression:
+    impression = SuggestionImpression.objects.create(form_token=uuid.uuid4(), entry=entry)
+    SuggestionImpression.objects.filter(pk=impression.pk).update(
+        created_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return impression
+
+
+def purge_suggestions(*args) -> str:
+    out = io.StringIO()
+    call_command("purge_suggestions", *args, stdout=out, no_color=True)
+    return out.getvalue().strip()
+
+
+def test_purge_suggestions_deletes_those_shown_longer_ago_than_the_retention(make_entry, settings):
+    settings.SUGGESTION_RETENTION_DAYS = 30
+    entry = make_entry()
+    shown(entry, days_ago=31)
+    kept = shown(entry, days_ago=29)
+
+    output = purge_suggestions()
+
+    assert list(SuggestionImpression.objects.all()) == [kept]
+    assert output == "1 suggestions shown deleted (shown over 30 days ago)"
+
+
+def test_purge_suggestions_dry_run_only_counts(make_entry):
+    shown(make_entry(), days_ago=400)
+
+    output = purge_suggestions("--dry-run")
+
+    assert SuggestionImpression.objects.count() == 1
+    assert output == "1 suggestions shown would be deleted (shown over 365 days ago)"
+
+
+def test_purge_suggestions_refuses_negative_days(db):
+    with pytest.raises(CommandError, match="--days must be 0 or more"):
+        purge_suggestions("--days", "-1")

@@ -5,6 +5,7 @@ import pytest
 from crispy_forms.utils import render_crispy_form
 
 from faq.models import FormField
+from faq.responses import form_token_new, form_token_read
 from tickets.forms import ContactForm
 
 HELP_FORM_FIELDS = (
@@ -44,11 +45,29 @@ def test_customer_can_post_only_name_email_message_and_the_form_token():
     assert (form.instance.status, form.instance.priority) == ("new", "normal")
 
 
-def test_each_new_form_gets_its_own_token():
+def test_each_new_form_gets_its_own_signed_token():
     first, second = ContactForm(), ContactForm()
 
-    assert isinstance(first.initial["token"], uuid.UUID)
-    assert first.initial["token"] != second.initial["token"]
+    assert isinstance(form_token_read(first.initial["token"]), uuid.UUID)
+    assert form_token_read(first.initial["token"]) != form_token_read(second.initial["token"])
+
+
+def test_sent_form_with_a_signed_token_is_cleaned_to_the_uuid_inside():
+    token = form_token_new()
+
+    form = contact_form(token=token)
+
+    assert form.is_valid()
+    assert form.cleaned_data["token"] == form_token_read(token)
+
+
+def test_broken_token_is_renewed_with_a_signed_one():
+    form = contact_form(token="ikke-en-uuid")
+    form.is_valid()
+
+    form.token_renew()
+
+    assert form_token_read(form.data["token"])
 
 
 def test_sent_form_keeps_the_token_it_was_sent_with():

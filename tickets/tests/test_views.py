@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from faq.models import Block, FaqEntry, FormField
+from faq.responses import form_token_read
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
+from tickets.services import IMPRESSIONS_PER_FORM
 from tickets.tests.form_pages import error_next_to, typed_value
 
 HELP_URL = reverse("faq:help_page")
@@ -55,7 +57,9 @@ def contact_data(client, **overrides) -> dict:
 
 
 def suggest(client, message, token=None, **extra):
-    return client.post(SUGGEST_URL, {"message": message, "token": token or uuid.uuid4()}, **extra)
+    """Ask for suggestions as the help page's script does, with the token the page gave."""
+    token = token or form_token(client)
+    return client.post(SUGGEST_URL, {"message": message, "token": token}, **extra)
 
 
 def english_left(response) -> list[str]:
@@ -484,7 +488,7 @@ def test_suggestions_asked_for_on_the_english_page_link_to_the_english_help_page
 
 
 def test_each_suggestion_shown_is_recorded_once_per_form(client, seed):
-    token = uuid.uuid4()
+    token = form_token(client)
 
     first = suggest(client, FORGOT_PASSWORD, token)
     suggest(client, FORGOT_PASSWORD, token)
@@ -493,23 +497,23 @@ def test_each_suggestion_shown_is_recorded_once_per_form(client, seed):
     assert sorted(SuggestionImpression.objects.values_list("entry__question", flat=True)) == sorted(
         shown
     )
-    assert set(SuggestionImpression.objects.values_list("form_token", flat=True)) == {token}
+    assert set(SuggestionImpression.objects.values_list("form_token", flat=True)) == {
+        form_token_read(token)
+    }
 
 
 def test_suggestions_shown_get_the_ticket_the_customer_then_sends(client, seed):
     data = contact_data(client)
     suggest(client, FORGOT_PASSWORD, data["token"])
-    suggest(client, "Kontakt kundeservice om bestillingen", uuid.uuid4())
+    suggest(client, "Kontakt kundeservice om bestillingen")
 
     client.post(CONTACT_URL, data)
 
     ticket = Ticket.objects.get()
-    impressions = SuggestionImpression.objects.filter(form_token=data["token"])
+    impressions = SuggestionImpression.objects.filter(form_token=form_token_read(data["token"]))
     assert impressions.exists()
     assert set(impressions.values_list("ticket", flat=True)) == {ticket.pk}
-    assert not SuggestionImpression.objects.exclude(form_token=data["token"]).filter(
-        ticket__isnull=False
-    )
+    assert not SuggestionImpression.objects.exclude(pk__in=impressions).filter(ticket__isnull=False)
 
 
 def test_hidden_entry_is_never_suggested(client, seed):
@@ -541,3 +545,32 @@ def test_new_message_from_a_page_the_browser_brought_back_is_a_new_ticket(client
         "Fakturaen for mars mangler.",
         "Og leveransen er forsinket.",
     ]
+
+
+def test_suggestions_for_a_token_the_server_did_not_issue_are_shown_but_not_recorded(client, seed):
+    response = suggest(client, FORGOT_PASSWORD, str(uuid.uuid4()))
+
+    assert response.json()["suggestions"]
+    assert not SuggestionImpression.objects.exists()
+
+
+def test_suggestions_for_a_token_with_a_forged_signature_are_not_recorded(client, seed):
+    token = form_token(client)
+    forged = f"{uuid.uuid4()}:{token.split(':', 1)[1]}"
+
+    suggest(client, FORGOT_PASSWORD, forged)
+
+    assert not SuggestionImpression.objects.exists()
+
+
+def test_one_form_records_at_most_a_few_suggestions(client, seed, make_entry):
+    block = seed.blocks.get(kind="FAQ")
+    words = [f"ord{letter}" for letter in "abcdefghijklmn"]
+    for word in words:
+        make_entry(block=block, question=f"Hva betyr {word}?", answer=f"{word} betyr noe.")
+    token = form_token(client)
+
+    for word in words:
+        suggest(client, f"Hva betyr {word}", token)
+
+    assert SuggestionImpression.objects.count() == IMPRESSIONS_PER_FORM == 10
