@@ -183,7 +183,7 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "kundeservice@etn.no")
 # The portal's public address, for links in emails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Closed tickets older than this are anonymised by manage.py purge_tickets.
+# Closed or resolved tickets older than this are anonymised by manage.py purge_tickets.
 TICKET_RETENTION_DAYS = int(os.environ.get("TICKET_RETENTION_DAYS", 365))
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
 EMAIL_RETRY_SECONDS = int(os.environ.get("EMAIL_RETRY_SECONDS", 30))

@@ -100,6 +100,11 @@ class NewNoteInline(admin.StackedInline):
     def get_queryset(self, request):
         return super().get_queryset(request).none()
 
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and obj.anonymised_at is not None:
+            return False
+        return super().has_add_permission(request, obj)
+
     def has_view_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
 
@@ -176,6 +181,12 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # An anonymised ticket is a record only: nothing typed on it could be personal data again.
+        if obj is not None and obj.anonymised_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location)

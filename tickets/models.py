@@ -61,6 +61,7 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee"),
             models.Index(fields=["email"], name="ticket_email"),
             models.Index(fields=["status", "closed_at"], name="ticket_purge"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
         ]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -12,6 +13,10 @@ from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEv
 from tickets.tasks import outbound_email_send
 
 TRACKED_FIELDS = ["status", "priority", "assignee"]
+
+
+class TicketAnonymised(Exception):
+    """The ticket was anonymised: nothing about the customer may be stored on it again."""
 
 
 def _emails_queue(emails: list[OutboundEmail]) -> None:
@@ -56,7 +61,18 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> TicketNote:
-    """Add a note; a public one is emailed to the customer and is the first response if first."""
+    """Add a note; a public one is emailed to the customer and is the first response if first.
+
+    Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
+    """
+    anonymised_at = (
+        Ticket.objects.select_for_update()
+        .filter(pk=ticket.pk)
+        .values_list("anonymised_at", flat=True)
+        .get()
+    )
+    if anonymised_at is not None:
+        raise TicketAnonymised(ticket.reference)
     kind = TicketNote.Kind.PUBLIC if is_public else TicketNote.Kind.INTERNAL
     note = TicketNote.objects.create(ticket=ticket, author=author, kind=kind, body=body)
     if is_public:
@@ -166,9 +182,12 @@ def tickets_erase(*, emails: list[str], actor) -> int:
 
 @transaction.atomic
 def tickets_purge(*, days: int, dry_run: bool = False) -> int:
-    """Anonymise tickets closed more than `days` days ago, as the privacy promise says."""
+    """Anonymise tickets closed, or resolved and never closed, more than `days` days ago."""
     cutoff = timezone.now() - timezone.timedelta(days=days)
-    tickets = Ticket.objects.filter(status=Ticket.Status.CLOSED, closed_at__lt=cutoff)
+    tickets = Ticket.objects.filter(
+        Q(status=Ticket.Status.CLOSED, closed_at__lt=cutoff)
+        | Q(status=Ticket.Status.RESOLVED, resolved_at__lt=cutoff)
+    )
     if dry_run:
         return tickets.filter(anonymised_at=None).count()
     return _anonymise(tickets, actor=None, reason="purged")

@@ -18,11 +18,15 @@ RETRY_MAX = timedelta(hours=1)
 @task
 def outbound_email_send(*, email_id: int) -> str:
     """Send one stored email once. When the SMTP server fails, try again later, without end."""
-    email = OutboundEmail.objects.filter(pk=email_id).first()
+    email = OutboundEmail.objects.filter(pk=email_id).select_related("ticket").first()
     if email is None:
         return "gone"
     if email.sent_at:
         return "already sent"
+    if not email.to or email.ticket.anonymised_at is not None:
+        # Queued before or while its ticket was anonymised: its text may hold what that removed.
+        email.delete()
+        return "no address"
     try:
         message = EmailMultiAlternatives(
             subject=email.subject,

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
-from tickets.services import ticket_change, ticket_reply
+from tickets.services import ticket_change, ticket_reply, tickets_erase
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
 # The thread and the new-note inline share TicketNote's prefix "notes"; the admin numbers the
@@ -577,3 +577,31 @@ def test_history_names_the_changed_field_in_norwegian(agent_client, agent, make_
     response = agent_client.get(change_url(ticket))
 
     assert re.search(r'<td class="field-what">\s*<p>prioritet</p>', response.text)
+
+
+def test_anonymised_ticket_page_is_read_only_without_a_note_form(agent_client, make_ticket):
+    ticket = make_ticket()
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    response = agent_client.get(change_url(ticket))
+
+    assert response.status_code == 200
+    assert f'name="{NEW_NOTE}-body"' not in response.text
+    assert 'name="status"' not in response.text
+    assert 'name="_save"' not in response.text
+
+
+def test_note_posted_to_an_anonymised_ticket_is_not_stored(agent_client, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Hei Kari, ring 99 99 99 99"},
+    )
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 403
+    assert not TicketNote.objects.exists()
+    assert not OutboundEmail.objects.exists()

@@ -7,6 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tickets.models import OutboundEmail, Ticket
 from tickets.services import tickets_erase
+from tickets.tasks import outbound_email_send
 
 # The worker claims and finishes tasks in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -196,3 +197,23 @@ def test_address_refused_for_good_is_recorded_and_not_retried(make_ticket, smtp_
     assert "550" in confirmation.last_error
     assert len(retries_queued()) == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_email_queued_for_an_anonymised_ticket_is_dropped_without_error(
+    make_ticket, smtp_server, worker_run
+):
+    ticket = make_ticket(email="kari@example.no")
+    tickets_erase(emails=["kari@example.no"], actor=None)
+    # As a reply written in the same moment as the erasure would have queued it.
+    late = OutboundEmail.objects.create(
+        ticket=ticket, kind=OutboundEmail.Kind.REPLY, to="", subject="Svar", text_body="Hei Kari"
+    )
+    outbound_email_send.enqueue(email_id=late.pk)
+
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert retries_queued() == {}
+    assert not OutboundEmail.objects.exists()
+    task = DBTaskResult.objects.get(args_kwargs__kwargs__email_id=late.pk)
+    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, "no address")
