@@ -263,3 +263,9 @@ MARKDOWNX_MEDIA_PATH = "faq/uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FAQ_IMAGE_MAX_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+
+# Settings for emailsafe (hardening: the mail worker, the confirmation, anonymised tickets)
+# Confirmations one address may be sent in 24 hours, and form tickets everyone may send in 24
+# hours; past either the form answers 429.
+CONFIRMATION_DAILY_LIMIT = int(os.environ.get("CONFIRMATION_DAILY_LIMIT", 5))
+CONTACT_DAILY_CAP = int(os.environ.get("CONTACT_DAILY_CAP", 2000))

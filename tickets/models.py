@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,8 @@ class Ticket(models.Model):
             models.Index(fields=["priority", "-created_at"], name="ticket_priority"),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee"),
             models.Index(fields=["email"], name="ticket_email"),
+            # The day's tickets of one address, however it is capitalised (the daily limit).
+            models.Index(Lower("email"), "created_at", name="ticket_email_day"),
             models.Index(fields=["status", "closed_at"], name="ticket_purge"),
             models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
         ]

@@ -1,7 +1,9 @@
 """Ticket actions that must happen together: one function each, one transaction."""
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -25,6 +27,21 @@ def _emails_queue(emails: list[OutboundEmail]) -> None:
     # sees them, and sends, after the commit.
     for email in OutboundEmail.objects.bulk_create(emails):
         outbound_email_send.enqueue(email_id=email.pk)
+
+
+def ticket_submission_allowed(*, email: str) -> bool:
+    """Whether the form may create one more ticket today: under the cap on all form tickets,
+    and under the confirmations one address may be sent.
+
+    Counted on the tickets themselves, not in the cache: exact across processes (the database
+    cache's increments are not atomic) and lost with no cache flush. Two submissions at the same
+    instant may both pass at the last place left, so a limit can be passed by one.
+    """
+    recent = Ticket.objects.filter(created_at__gte=timezone.now() - timedelta(days=1))
+    if recent.count() >= settings.CONTACT_DAILY_CAP:
+        return False
+    of_address = recent.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
+    return of_address.count() < settings.CONFIRMATION_DAILY_LIMIT
 
 
 @transaction.atomic
