@@ -269,3 +269,10 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 # hours; past either the form answers 429.
 CONFIRMATION_DAILY_LIMIT = int(os.environ.get("CONFIRMATION_DAILY_LIMIT", 5))
 CONTACT_DAILY_CAP = int(os.environ.get("CONTACT_DAILY_CAP", 2000))
+# A task still RUNNING after this many seconds lost its worker (killed mid-send): the email is
+# queued again. Far over the SMTP timeout (10 s a step), so a slow send is never sent twice.
+EMAIL_TASK_STALE_SECONDS = int(os.environ.get("EMAIL_TASK_STALE_SECONDS", 300))
+# An email still unsent this many hours after it was written is marked failed, not retried.
+EMAIL_MAX_AGE_HOURS = int(os.environ.get("EMAIL_MAX_AGE_HOURS", 72))
+# Finished task rows older than this are deleted by the worker (prune_db_task_results), hourly.
+TASK_RESULT_RETENTION_DAYS = int(os.environ.get("TASK_RESULT_RETENTION_DAYS", 7))

@@ -156,12 +156,17 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Given up on: refused for good, or unsent after EMAIL_MAX_AGE_HOURS. Never tried again.
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("email")
         verbose_name_plural = _("emails")
-        indexes = [models.Index(fields=["sent_at"], name="outbound_unsent")]
+        indexes = [
+            models.Index(fields=["sent_at"], name="outbound_unsent"),
+            models.Index(fields=["failed_at"], name="outbound_failed"),
+        ]
 
     def __str__(self):
         return self.subject

@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
 from tickets.services import ticket_change, ticket_reply, tickets_erase
@@ -605,3 +606,24 @@ def test_note_posted_to_an_anonymised_ticket_is_not_stored(agent_client, make_ti
     assert response.status_code == 403
     assert not TicketNote.objects.exists()
     assert not OutboundEmail.objects.exists()
+
+
+def test_email_failed_filter_lists_tickets_with_an_email_given_up_on(agent_client, make_ticket):
+    failed, sent = make_ticket(email="ola@example.no"), make_ticket()
+    for ticket, state in [(failed, "failed_at"), (sent, "sent_at")]:
+        for _ in range(2):
+            OutboundEmail.objects.create(ticket=ticket, to=ticket.email, **{state: timezone.now()})
+
+    response = agent_client.get(CHANGELIST, {"email": "failed"})
+
+    assert listed(response) == [failed.pk]
+    assert "E-post feilet" in agent_client.get(CHANGELIST).text
+
+
+def test_ticket_page_shows_when_an_email_failed(agent_client, make_ticket):
+    ticket = make_ticket()
+    OutboundEmail.objects.create(ticket=ticket, to=ticket.email, failed_at=timezone.now())
+
+    response = agent_client.get(change_url(ticket))
+
+    assert re.search(r'<td class="field-failed_at">\s*<p>\w', response.text)
