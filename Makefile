@@ -49,9 +49,9 @@ run: install
 	@echo "  Admin:      http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Admin login: run 'make admin' (or '$(PY) manage.py createsuperuser') in another terminal."
 	@echo "  Email goes to the SMTP server at EMAIL_HOST:EMAIL_PORT (default localhost:25);"
-	@echo "  the background worker (manage.py db_worker) sends it and retries until it is sent."
+	@echo "  the background worker (manage.py run_worker) sends it and retries until it is sent."
 	@echo
-	@$(RUN_ENV) $(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	@$(RUN_ENV) $(PY) manage.py run_worker --interval 1 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -204,7 +204,7 @@ site_url = env.url("SITE_URL", default=None, schemes={"http", "https"}, require_
 if site_url is None and not DEBUG:
     raise ImproperlyConfigured("Set SITE_URL (e.g. https://hjelp.sekvens.app) when DJANGO_DEBUG=0.")
 SITE_URL = site_url.geturl().rstrip("/") if site_url else "http://127.0.0.1:8000"
-# Closed tickets older than this are anonymised by manage.py purge_tickets.
+# Closed or resolved tickets older than this are anonymised by manage.py purge_tickets.
 TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=365)
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
 EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=30)
@@ -318,3 +318,16 @@ FAQ_IMAGE_MAX_PIXELS = env.int("FAQ_IMAGE_MAX_PIXELS", default=40_000_000)
 # The record of FAQ suggestions shown is deleted after this many days by manage.py
 # purge_suggestions.
 SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=365)
+
+# The contact form's daily limits, and the email worker's.
+# Confirmations one address may be sent in 24 hours, and form tickets everyone may send in 24
+# hours; past either the form answers 429.
+CONFIRMATION_DAILY_LIMIT = env.int("CONFIRMATION_DAILY_LIMIT", default=5)
+CONTACT_DAILY_CAP = env.int("CONTACT_DAILY_CAP", default=2000)
+# A task still RUNNING after this many seconds lost its worker (killed mid-send): the email is
+# queued again. Far over the SMTP timeout (10 s a step), so a slow send is never sent twice.
+EMAIL_TASK_STALE_SECONDS = env.int("EMAIL_TASK_STALE_SECONDS", default=300)
+# An email still unsent this many hours after it was written is marked failed, not retried.
+EMAIL_MAX_AGE_HOURS = env.int("EMAIL_MAX_AGE_HOURS", default=72)
+# Finished task rows older than this are deleted by the worker (prune_db_task_results), hourly.
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=7)

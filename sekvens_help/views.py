@@ -2,12 +2,16 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from tickets.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +30,27 @@ def healthz(request):
             results[name] = "error"
         else:
             results[name] = "ok"
-    is_healthy = all(result == "ok" for result in results.values())
+    # Mail stuck is "degraded", not an error: the site still takes tickets, so it stays in the
+    # load balancer, while a monitor can alert on it.
+    try:
+        unsent = _emails_unsent_over_an_hour()
+    except Exception:
+        logger.exception("Health check failed: email")
+        results["email"] = "error"
+    else:
+        results["email"] = "degraded" if unsent else "ok"
+    is_healthy = all(result in ("ok", "degraded") for result in results.values())
+    if results["email"] == "degraded":
+        results["emails_unsent_over_1h"] = unsent
     return JsonResponse(results, status=200 if is_healthy else 503)
+
+
+def _emails_unsent_over_an_hour() -> int:
+    """Emails neither sent nor given up on (failed_at: the agents see those on the ticket)."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    return OutboundEmail.objects.filter(
+        sent_at=None, failed_at=None, created_at__lt=hour_ago
+    ).count()
 
 
 def _database_check() -> None:

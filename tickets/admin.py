@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -49,6 +50,20 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user)
         if value and value.isdigit():
             return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class EmailFailedFilter(admin.SimpleListFilter):
+    title = _("email")
+    parameter_name = "email"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Email failed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            failed = OutboundEmail.objects.filter(ticket=OuterRef("pk"), failed_at__isnull=False)
+            return queryset.filter(Exists(failed))
         return queryset
 
 
@@ -100,6 +115,11 @@ class NewNoteInline(admin.StackedInline):
     def get_queryset(self, request):
         return super().get_queryset(request).none()
 
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and obj.anonymised_at is not None:
+            return False
+        return super().has_add_permission(request, obj)
+
     def has_view_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
 
@@ -121,7 +141,16 @@ class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
 class EmailInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OutboundEmail
     verbose_name_plural = _("emails")
-    fields = ["kind", "to", "subject", "created_at", "sent_at", "attempts", "last_error"]
+    fields = [
+        "kind",
+        "to",
+        "subject",
+        "created_at",
+        "sent_at",
+        "failed_at",
+        "attempts",
+        "last_error",
+    ]
     readonly_fields = fields
 
 
@@ -129,7 +158,7 @@ class EmailInline(ReadOnlyInlineMixin, admin.TabularInline):
 class TicketAdmin(admin.ModelAdmin):
     list_display = ["reference", "subject", "customer", "status", "priority", "assignee", "age"]
     list_display_links = ["reference", "subject"]
-    list_filter = ["status", "priority", AssigneeFilter]
+    list_filter = ["status", "priority", AssigneeFilter, EmailFailedFilter]
     list_select_related = ["assignee"]
     search_fields = ["email", "name", "message"]
     search_help_text = _("Reference (SEK-000042), email address, name or words in the message.")
@@ -176,6 +205,12 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # An anonymised ticket is a record only: nothing typed on it could be personal data again.
+        if obj is not None and obj.anonymised_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location)

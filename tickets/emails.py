@@ -15,6 +15,8 @@ def header_safe(text: str) -> str:
 
 
 def confirmation_email(ticket: Ticket) -> OutboundEmail:
+    # Only the reference and our own words: whoever typed the address may not be its owner, and
+    # anything of theirs repeated here would be their text sent from our domain to anyone.
     with override(settings.LANGUAGE_CODE):
         return _email(
             ticket,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -60,7 +61,10 @@ class Ticket(models.Model):
             models.Index(fields=["priority", "-created_at"], name="ticket_priority"),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee"),
             models.Index(fields=["email"], name="ticket_email"),
+            # The day's tickets of one address, however it is capitalised (the daily limit).
+            models.Index(Lower("email"), "created_at", name="ticket_email_day"),
             models.Index(fields=["status", "closed_at"], name="ticket_purge"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
         ]
 
     def __str__(self):
@@ -152,12 +156,17 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Given up on: refused for good, or unsent after EMAIL_MAX_AGE_HOURS. Never tried again.
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("email")
         verbose_name_plural = _("emails")
-        indexes = [models.Index(fields=["sent_at"], name="outbound_unsent")]
+        indexes = [
+            models.Index(fields=["sent_at"], name="outbound_unsent"),
+            models.Index(fields=["failed_at"], name="outbound_failed"),
+        ]
 
     def __str__(self):
         return self.subject

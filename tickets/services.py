@@ -1,8 +1,11 @@
 """Ticket actions that must happen together: one function each, one transaction."""
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -18,12 +21,31 @@ IMPRESSIONS_PER_FORM = 10
 TRACKED_FIELDS = ["status", "priority", "assignee"]
 
 
+class TicketAnonymised(Exception):
+    """The ticket was anonymised: nothing about the customer may be stored on it again."""
+
+
 def _emails_queue(emails: list[OutboundEmail]) -> None:
     # The task queue lives in this database (django-tasks-db), so queuing here commits or rolls
     # back with the ticket: a committed ticket always has its emails queued, and the worker only
     # sees them, and sends, after the commit.
     for email in OutboundEmail.objects.bulk_create(emails):
         outbound_email_send.enqueue(email_id=email.pk)
+
+
+def ticket_submission_allowed(*, email: str) -> bool:
+    """Whether the form may create one more ticket today: under the cap on all form tickets,
+    and under the confirmations one address may be sent.
+
+    Counted on the tickets themselves, not in the cache: exact across processes (the database
+    cache's increments are not atomic) and lost with no cache flush. Two submissions at the same
+    instant may both pass at the last place left, so a limit can be passed by one.
+    """
+    recent = Ticket.objects.filter(created_at__gte=timezone.now() - timedelta(days=1))
+    if recent.count() >= settings.CONTACT_DAILY_CAP:
+        return False
+    of_address = recent.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
+    return of_address.count() < settings.CONFIRMATION_DAILY_LIMIT
 
 
 @transaction.atomic
@@ -60,7 +82,18 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> TicketNote:
-    """Add a note; a public one is emailed to the customer and is the first response if first."""
+    """Add a note; a public one is emailed to the customer and is the first response if first.
+
+    Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
+    """
+    anonymised_at = (
+        Ticket.objects.select_for_update()
+        .filter(pk=ticket.pk)
+        .values_list("anonymised_at", flat=True)
+        .get()
+    )
+    if anonymised_at is not None:
+        raise TicketAnonymised(ticket.reference)
     kind = TicketNote.Kind.PUBLIC if is_public else TicketNote.Kind.INTERNAL
     note = TicketNote.objects.create(ticket=ticket, author=author, kind=kind, body=body)
     if is_public:
@@ -170,9 +203,12 @@ def tickets_erase(*, emails: list[str], actor) -> int:
 
 @transaction.atomic
 def tickets_purge(*, days: int, dry_run: bool = False) -> int:
-    """Anonymise tickets closed more than `days` days ago, as the privacy promise says."""
+    """Anonymise tickets closed, or resolved and never closed, more than `days` days ago."""
     cutoff = timezone.now() - timezone.timedelta(days=days)
-    tickets = Ticket.objects.filter(status=Ticket.Status.CLOSED, closed_at__lt=cutoff)
+    tickets = Ticket.objects.filter(
+        Q(status=Ticket.Status.CLOSED, closed_at__lt=cutoff)
+        | Q(status=Ticket.Status.RESOLVED, resolved_at__lt=cutoff)
+    )
     if dry_run:
         return tickets.filter(anonymised_at=None).count()
     return _anonymise(tickets, actor=None, reason="purged")

@@ -14,7 +14,7 @@ from faq.selectors import help_page_view
 from faq.views import help_page_render
 from tickets.forms import ContactForm
 from tickets.models import Ticket
-from tickets.services import suggestion_impressions_record, ticket_create
+from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
 
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
@@ -46,6 +46,8 @@ def contact(request):
             request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
         ):
             return render(request, "429.html", status=429)
+        if not ticket_submission_allowed(email=form.cleaned_data["email"]):
+            return render(request, "429.html", {"is_daily": True}, status=429)
         ticket, _ = ticket_create(
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],

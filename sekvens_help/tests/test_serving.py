@@ -1,4 +1,5 @@
 import gzip
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -6,6 +7,10 @@ from django.core.management import call_command
 from django.templatetags.static import static
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
+
+from tickets.models import OutboundEmail
+from tickets.services import ticket_create
 
 HEALTHZ_URL = reverse("healthz")
 # A port nothing listens on: connecting is refused at once.
@@ -40,7 +45,7 @@ def test_healthz_answers_ok_for_the_database_and_the_cache_without_a_login(clien
     response = client.get(HEALTHZ_URL)
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert response.json() == {"database": "ok", "cache": "ok", "email": "ok"}
     assert "no-store" in response["Cache-Control"]
 
 
@@ -56,7 +61,37 @@ def test_healthz_answers_503_naming_the_cache_when_it_is_unreachable(client, set
     response = client.get(HEALTHZ_URL)
 
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "cache": "error"}
+    assert response.json() == {"database": "ok", "cache": "error", "email": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_degraded_with_the_count_while_emails_are_unsent_over_an_hour(client):
+    hour_ago = timezone.now() - timedelta(hours=1, minutes=1)
+    for _ in range(2):
+        ticket_create(name="Kari", email="kari@example.no", message="Hei!")
+    OutboundEmail.objects.filter(kind=OutboundEmail.Kind.CONFIRMATION).update(created_at=hour_ago)
+
+    response = client.get(HEALTHZ_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "database": "ok",
+        "cache": "ok",
+        "email": "degraded",
+        "emails_unsent_over_1h": 2,
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_does_not_count_emails_given_up_on(client):
+    ticket_create(name="Kari", email="kari@example.no", message="Hei!")
+    OutboundEmail.objects.update(
+        created_at=timezone.now() - timedelta(hours=2), failed_at=timezone.now()
+    )
+
+    response = client.get(HEALTHZ_URL)
+
+    assert response.json()["email"] == "ok"
 
 
 @pytest.mark.django_db

@@ -1,8 +1,10 @@
+import asyncio
 import email
 import email.policy
 import re
 import signal
 import socket
+import threading
 from email.message import EmailMessage
 from io import StringIO
 
@@ -24,13 +26,17 @@ class SmtpServer:
     """An SMTP server on loopback that keeps what it receives; it can go down and come back.
 
     With `refusing` set it answers every recipient "451 try again later", as a greylisting or
-    overloaded server does; addresses in `unknown` get "550 no such user" for good.
+    overloaded server does; addresses in `unknown` get "550 no such user" for good. With
+    `stalling` set it takes a message's DATA and does not answer until `stalling` is cleared,
+    then refuses it (it keeps nothing); `stalled` is set once a sender is waiting so.
     """
 
     def __init__(self, port: int):
         self.port = port
         self.refusing = False
         self.unknown: set[str] = set()
+        self.stalling = False
+        self.stalled = threading.Event()
         self.messages: list[EmailMessage] = []
         # The envelope recipients of each message, in the same order: who really got it.
         self.recipients: list[list[str]] = []
@@ -58,6 +64,11 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stalling:
+            self.stalled.set()
+            while self.stalling:
+                await asyncio.sleep(0.05)
+            return "451 4.4.2 Timed out"
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
@@ -100,6 +111,24 @@ def worker_run():
         handlers = {number: signal.getsignal(number) for number in WORKER_SIGNALS}
         try:
             call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=output)
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+        return output.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def run_worker_run():
+    """Run `manage.py run_worker --batch`: the upkeep once, every task that is due, then exit;
+    returns its log. The same transactional tests as worker_run."""
+
+    def run() -> str:
+        output = StringIO()
+        handlers = {number: signal.getsignal(number) for number in WORKER_SIGNALS}
+        try:
+            call_command("run_worker", "--batch", stdout=output)
         finally:
             for number, handler in handlers.items():
                 signal.signal(number, handler)

@@ -3,9 +3,10 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
-from tickets.services import ticket_change, ticket_reply
+from tickets.services import ticket_change, ticket_reply, tickets_erase
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
 # The thread and the new-note inline share TicketNote's prefix "notes"; the admin numbers the
@@ -577,3 +578,52 @@ def test_history_names_the_changed_field_in_norwegian(agent_client, agent, make_
     response = agent_client.get(change_url(ticket))
 
     assert re.search(r'<td class="field-what">\s*<p>prioritet</p>', response.text)
+
+
+def test_anonymised_ticket_page_is_read_only_without_a_note_form(agent_client, make_ticket):
+    ticket = make_ticket()
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    response = agent_client.get(change_url(ticket))
+
+    assert response.status_code == 200
+    assert f'name="{NEW_NOTE}-body"' not in response.text
+    assert 'name="status"' not in response.text
+    assert 'name="_save"' not in response.text
+
+
+def test_note_posted_to_an_anonymised_ticket_is_not_stored(agent_client, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Hei Kari, ring 99 99 99 99"},
+    )
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 403
+    assert not TicketNote.objects.exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_email_failed_filter_lists_tickets_with_an_email_given_up_on(agent_client, make_ticket):
+    failed, sent = make_ticket(email="ola@example.no"), make_ticket()
+    for ticket, state in [(failed, "failed_at"), (sent, "sent_at")]:
+        for _ in range(2):
+            OutboundEmail.objects.create(ticket=ticket, to=ticket.email, **{state: timezone.now()})
+
+    response = agent_client.get(CHANGELIST, {"email": "failed"})
+
+    assert listed(response) == [failed.pk]
+    assert "E-post feilet" in agent_client.get(CHANGELIST).text
+
+
+def test_ticket_page_shows_when_an_email_failed(agent_client, make_ticket):
+    ticket = make_ticket()
+    OutboundEmail.objects.create(ticket=ticket, to=ticket.email, failed_at=timezone.now())
+
+    response = agent_client.get(change_url(ticket))
+
+    assert re.search(r'<td class="field-failed_at">\s*<p>\w', response.text)

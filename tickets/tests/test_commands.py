@@ -51,9 +51,25 @@ def test_purge_leaves_open_and_recently_closed_tickets(make_ticket):
     assert OutboundEmail.objects.count() == 4
 
 
-def test_purge_leaves_old_resolved_tickets_that_are_not_closed(make_ticket):
-    ticket = closed(make_ticket(), days_ago=100)
-    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.RESOLVED)
+def resolved(ticket: Ticket, *, days_ago: int) -> Ticket:
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Ticket.Status.RESOLVED, resolved_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return ticket
+
+
+def test_purge_anonymises_tickets_resolved_longer_ago_than_days(make_ticket):
+    ticket = resolved(make_ticket(), days_ago=31)
+
+    purge_tickets("--days", "30")
+
+    ticket.refresh_from_db()
+    assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
+    assert ticket.anonymised_at is not None
+
+
+def test_purge_leaves_recently_resolved_tickets(make_ticket):
+    ticket = resolved(make_ticket(), days_ago=29)
 
     purge_tickets("--days", "30")
 
@@ -72,7 +88,7 @@ def test_purge_days_default_to_the_retention_setting(make_ticket, settings):
     recent.refresh_from_db()
     assert old.anonymised_at is not None
     assert recent.anonymised_at is None
-    assert output == "1 tickets anonymised (closed over 10 days ago)"
+    assert output == "1 tickets anonymised (closed or resolved over 10 days ago)"
 
 
 def test_purge_reports_a_summary_line(make_ticket):
@@ -81,7 +97,7 @@ def test_purge_reports_a_summary_line(make_ticket):
 
     output = purge_tickets("--days", "30")
 
-    assert output == "2 tickets anonymised (closed over 30 days ago)"
+    assert output == "2 tickets anonymised (closed or resolved over 30 days ago)"
 
 
 def test_purge_records_a_purged_event_on_each_ticket(make_ticket):
@@ -99,7 +115,7 @@ def test_dry_run_only_counts(make_ticket):
 
     output = purge_tickets("--days", "30", "--dry-run")
 
-    assert output == "1 tickets would be anonymised (closed over 30 days ago)"
+    assert output == "1 tickets would be anonymised (closed or resolved over 30 days ago)"
     ticket.refresh_from_db()
     assert ticket.email == "kari@example.no"
     assert ticket.anonymised_at is None
@@ -113,7 +129,7 @@ def test_second_purge_finds_nothing_more(make_ticket):
 
     output = purge_tickets("--days", "30")
 
-    assert output == "0 tickets anonymised (closed over 30 days ago)"
+    assert output == "0 tickets anonymised (closed or resolved over 30 days ago)"
     assert TicketEvent.objects.count() == 1
 
 

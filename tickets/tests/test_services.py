@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tickets.models import Ticket
+from tickets.models import OutboundEmail, Ticket, TicketNote
 from tickets.services import (
+    TicketAnonymised,
     ticket_change,
     ticket_reply,
     tickets_erase,
@@ -79,3 +80,23 @@ def test_change_made_from_a_stale_copy_does_not_undo_an_erasure(ticket):
     assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
     assert ticket.anonymised_at is not None
     assert ticket.priority == Ticket.Priority.HIGH
+
+
+def test_reply_to_an_anonymised_ticket_is_refused_and_stores_nothing(ticket):
+    stale = Ticket.objects.get(pk=ticket.pk)
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    with pytest.raises(TicketAnonymised):
+        ticket_reply(ticket=stale, author=None, body="Hei Kari, ring 99 99 99 99", is_public=True)
+
+    assert not TicketNote.objects.exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_internal_note_on_an_anonymised_ticket_is_refused(ticket):
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    with pytest.raises(TicketAnonymised):
+        ticket_reply(ticket=ticket, author=None, body="Kari er sint", is_public=False)
+
+    assert not TicketNote.objects.exists()

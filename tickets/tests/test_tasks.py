@@ -7,6 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tickets.models import OutboundEmail, Ticket
 from tickets.services import tickets_erase
+from tickets.tasks import outbound_email_send, outbound_emails_reap
 
 # The worker claims and finishes tasks in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -196,3 +197,145 @@ def test_address_refused_for_good_is_recorded_and_not_retried(make_ticket, smtp_
     assert "550" in confirmation.last_error
     assert len(retries_queued()) == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_email_queued_for_an_anonymised_ticket_is_dropped_without_error(
+    make_ticket, smtp_server, worker_run
+):
+    ticket = make_ticket(email="kari@example.no")
+    tickets_erase(emails=["kari@example.no"], actor=None)
+    # As a reply written in the same moment as the erasure would have queued it.
+    late = OutboundEmail.objects.create(
+        ticket=ticket, kind=OutboundEmail.Kind.REPLY, to="", subject="Svar", text_body="Hei Kari"
+    )
+    outbound_email_send.enqueue(email_id=late.pk)
+
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert retries_queued() == {}
+    assert not OutboundEmail.objects.exists()
+    task = DBTaskResult.objects.get(args_kwargs__kwargs__email_id=late.pk)
+    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, "no address")
+
+
+def tasks_left_as_a_killed_worker_leaves_them(*, minutes_ago: int) -> None:
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+
+
+def test_email_whose_worker_was_killed_is_sent_once_the_task_is_stale(
+    make_ticket, smtp_server, run_worker_run, settings
+):
+    settings.EMAIL_TASK_STALE_SECONDS = 300
+    make_ticket()
+    tasks_left_as_a_killed_worker_leaves_them(minutes_ago=6)
+
+    run_worker_run()
+
+    assert len(smtp_server.messages) == 2
+    assert not OutboundEmail.objects.filter(sent_at=None).exists()
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists()
+
+
+def test_email_whose_task_runs_for_less_than_the_stale_time_is_left_to_it(
+    make_ticket, smtp_server, run_worker_run, settings
+):
+    settings.EMAIL_TASK_STALE_SECONDS = 300
+    make_ticket()
+    tasks_left_as_a_killed_worker_leaves_them(minutes_ago=4)
+
+    run_worker_run()
+
+    assert smtp_server.messages == []
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_email_whose_task_failed_outside_its_handling_is_queued_again_and_sent(
+    make_ticket, smtp_server, run_worker_run
+):
+    make_ticket()
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED, finished_at=timezone.now())
+
+    run_worker_run()
+
+    assert len(smtp_server.messages) == 2
+    assert not OutboundEmail.objects.filter(sent_at=None).exists()
+
+
+def test_email_whose_task_row_is_gone_is_queued_again_and_sent(
+    make_ticket, smtp_server, run_worker_run
+):
+    make_ticket()
+    DBTaskResult.objects.all().delete()
+
+    run_worker_run()
+
+    assert len(smtp_server.messages) == 2
+
+
+def test_reaping_twice_queues_each_stranded_email_once(make_ticket):
+    make_ticket()
+    DBTaskResult.objects.all().delete()
+
+    first, second = outbound_emails_reap(), outbound_emails_reap()
+
+    assert (first, second) == ((2, 0), (0, 0))
+    assert len(retries_queued()) == 2
+
+
+def test_email_failing_past_the_max_age_is_marked_failed_and_not_retried(
+    make_ticket, smtp_server, worker_run, settings
+):
+    settings.EMAIL_MAX_AGE_HOURS = 72
+    make_ticket()
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(hours=73))
+    smtp_server.stop()
+
+    worker_run()
+
+    assert retries_queued() == {}
+    for email in OutboundEmail.objects.all():
+        assert email.sent_at is None
+        assert email.failed_at is not None
+        assert email.last_error.startswith("ConnectionRefusedError")
+
+
+def test_stranded_email_past_the_max_age_is_marked_failed_not_queued(
+    make_ticket, smtp_server, run_worker_run, settings
+):
+    settings.EMAIL_MAX_AGE_HOURS = 72
+    make_ticket()
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(hours=73))
+    DBTaskResult.objects.all().delete()
+
+    run_worker_run()
+
+    assert smtp_server.messages == []
+    assert retries_queued() == {}
+    assert not OutboundEmail.objects.filter(failed_at=None).exists()
+
+
+def test_address_refused_for_good_is_marked_failed(make_ticket, smtp_server, worker_run):
+    ticket = make_ticket()
+    smtp_server.unknown.add(ticket.email)
+
+    worker_run()
+
+    confirmation = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CONFIRMATION)
+    assert confirmation.failed_at is not None
+
+
+def test_worker_prunes_finished_task_rows_older_than_the_retention(
+    make_ticket, smtp_server, worker_run, run_worker_run, settings
+):
+    settings.TASK_RESULT_RETENTION_DAYS = 7
+    make_ticket()
+    worker_run()
+    old, recent = DBTaskResult.objects.all()
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
+
+    run_worker_run()
+
+    assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -1,5 +1,6 @@
 import re
 import uuid
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -7,6 +8,7 @@ from django.core.cache import cache
 from django.core.signing import get_cookie_signer
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from faq.models import Block, FaqEntry, FormField
 from faq.responses import form_token_read
@@ -33,6 +35,7 @@ ENGLISH_TEXTS = [
     "Back to the help page",
     "Too many messages",
     "We have received several messages from you",
+    "We have received many messages today",
 ]
 
 
@@ -415,6 +418,52 @@ def test_rate_limit_of_one_address_does_not_touch_another(client, seed, settings
 
     assert response.status_code == 303
     assert Ticket.objects.count() == 3
+
+
+def test_form_past_the_daily_confirmations_to_one_address_is_refused(client, seed, settings):
+    settings.CONFIRMATION_DAILY_LIMIT = 2
+    responses = [
+        client.post(CONTACT_URL, contact_data(client, email=email, message=f"Melding {n}"))
+        for n, email in enumerate(["kari@example.no", "Kari@Example.no", "KARI@example.no"])
+    ]
+
+    assert [r.status_code for r in responses] == [303, 303, 429]
+    assert Ticket.objects.count() == 2
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.CONFIRMATION).count() == 2
+    assert "i morgen" in responses[-1].text
+
+
+def test_daily_limit_of_one_address_does_not_touch_another(client, seed, settings):
+    settings.CONFIRMATION_DAILY_LIMIT = 1
+    client.post(CONTACT_URL, contact_data(client, email="kari@example.no"))
+
+    response = client.post(CONTACT_URL, contact_data(client, email="ola@example.no"))
+
+    assert response.status_code == 303
+    assert Ticket.objects.count() == 2
+
+
+def test_daily_limit_counts_only_the_last_24_hours(client, seed, settings):
+    settings.CONFIRMATION_DAILY_LIMIT = 1
+    client.post(CONTACT_URL, contact_data(client, email="kari@example.no"))
+    Ticket.objects.update(created_at=timezone.now() - timedelta(hours=25))
+
+    response = client.post(CONTACT_URL, contact_data(client, email="kari@example.no"))
+
+    assert response.status_code == 303
+    assert Ticket.objects.count() == 2
+
+
+def test_form_past_the_daily_cap_on_all_tickets_is_refused(client, seed, settings):
+    settings.CONTACT_DAILY_CAP = 2
+    responses = [
+        client.post(CONTACT_URL, contact_data(client, email=f"kunde{n}@example.no"))
+        for n in range(3)
+    ]
+
+    assert [r.status_code for r in responses] == [303, 303, 429]
+    assert Ticket.objects.count() == 2
+    assert english_left(responses[-1]) == []
 
 
 def test_request_body_over_the_upload_limit_is_refused(client, seed, settings):

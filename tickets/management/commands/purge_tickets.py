@@ -1,4 +1,4 @@
-"""Anonymise tickets closed more than N days ago (TICKET_RETENTION_DAYS, default 365)."""
+"""Anonymise tickets closed or resolved more than N days ago (TICKET_RETENTION_DAYS)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +8,8 @@ from tickets.services import tickets_purge
 
 class Command(BaseCommand):
     help = (
-        "Anonymise tickets that were closed more than --days days ago: name, email, message, "
+        "Anonymise tickets that were closed, or resolved and not closed, more than --days days "
+        "ago: name, email, message, "
         "notes and emails are removed; the ticket's reference, status and history stay."
     )
 
@@ -30,5 +31,5 @@ class Command(BaseCommand):
         count = tickets_purge(days=days, dry_run=dry_run)
         verb = "would be anonymised" if dry_run else "anonymised"
         self.stdout.write(
-            self.style.SUCCESS(f"{count} tickets {verb} (closed over {days} days ago)")
+            self.style.SUCCESS(f"{count} tickets {verb} (closed or resolved over {days} days ago)")
         )

@@ -1,0 +1,103 @@
+"""The background worker: django-tasks-db's db_worker, with the upkeep it does not do itself."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+
+from tickets.tasks import outbound_emails_reap
+
+logger = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 3600
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background worker: every due task, as manage.py db_worker does, and at start "
+        "and every --upkeep-every seconds the upkeep: queue again each unsent email whose task "
+        "failed, is gone or has run longer than EMAIL_TASK_STALE_SECONDS (a killed worker), and, "
+        "hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="Seconds to wait when no task is due (default: 1).",
+        )
+        parser.add_argument(
+            "--upkeep-every",
+            type=float,
+            default=60.0,
+            help="Seconds between two upkeeps (default: 60).",
+        )
+        parser.add_argument(
+            "--batch",
+            action="store_true",
+            help="Do the upkeep once, run every task that is due, then exit.",
+        )
+
+    def handle(self, *args, interval, upkeep_every, batch, verbosity, **options):
+        self._logging_configure(verbosity)
+        # db_worker's own loop, in batch mode: it returns whenever the queue is empty, so the
+        # upkeep runs between batches, in this process, and never beside a task.
+        worker = Worker(
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            interval=interval,
+            batch=True,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        upkeep_due = prune_due = time.monotonic()
+        while worker.running:
+            if (now := time.monotonic()) >= upkeep_due:
+                prune = now >= prune_due
+                self._upkeep(prune=prune)
+                upkeep_due = now + upkeep_every
+                if prune:
+                    prune_due = now + PRUNE_EVERY_SECONDS
+            worker.run()
+            if batch:
+                return
+            time.sleep(interval)
+
+    def _upkeep(self, *, prune: bool) -> None:
+        # A failed upkeep (the database away for a moment) must not stop the sending: it is
+        # logged and tried again at the next one.
+        try:
+            queued, failed = outbound_emails_reap()
+            if queued or failed:
+                logger.warning("Emails queued again: %d; marked failed: %d", queued, failed)
+            if prune:
+                call_command(
+                    "prune_db_task_results",
+                    queue_name="*",
+                    min_age_days=settings.TASK_RESULT_RETENTION_DAYS,
+                    stdout=self.stdout,
+                )
+        except Exception:
+            logger.exception("Worker upkeep failed; trying again at the next one")
+
+    def _logging_configure(self, verbosity: int) -> None:
+        # Task starts and ends, and our upkeep, as db_worker logs them; django-tasks-db's own
+        # "no more tasks" line would come after every batch, so only its warnings are shown.
+        levels = {
+            "django.tasks": logging.INFO,
+            __name__: logging.INFO,
+            "django_tasks_db": logging.WARNING,
+        }
+        for name, level in levels.items():
+            named = logging.getLogger(name)
+            named.setLevel(level if verbosity else logging.CRITICAL)
+            if not named.hasHandlers():
+                named.addHandler(logging.StreamHandler(self.stdout))
