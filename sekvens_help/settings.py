@@ -194,11 +194,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Admin logins: this many failures for one username from one address lock that pair out for
-# LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so a robot
-# cannot lock the editors out. A superuser unlocks early under "Axes" in the admin.
+# LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so one robot
+# cannot lock the editors out. LOGIN_USERNAME_FAILURE_LIMIT failures from all addresses together
+# lock the username out everywhere (see staffauth.lockout), to slow a guesser with many addresses.
+# A superuser unlocks early under "Axes" in the admin.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # Failures are kept (until the cool-off ends); successful logins are not, being personal data
@@ -263,3 +265,7 @@ MARKDOWNX_MEDIA_PATH = "faq/uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FAQ_IMAGE_MAX_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+
+# Settings for staff two-factor login
+LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("LOGIN_USERNAME_FAILURE_LIMIT", 20))
+AXES_HANDLER = "staffauth.lockout.LoginLockoutHandler"
