@@ -78,8 +78,12 @@ INSTALLED_APPS = [
     "adminsortable2",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "faq",
     "tickets",
+    "staffauth",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +94,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when the session holds a confirmed two-factor device...
+    "django_otp.middleware.OTPMiddleware",
+    # ...and with STAFF_REQUIRE_2FA, sends staff not yet verified to give a code first.
+    "staffauth.middleware.StaffVerificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -267,5 +275,11 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 
 # Settings for staff two-factor login
+# Staff confirm a password login with a code from an authenticator app (or a recovery code);
+# on by default in production, off in development and the tests, which turn it on themselves.
+STAFF_REQUIRE_2FA = os.environ.get("STAFF_REQUIRE_2FA", "0" if DEBUG else "1") == "1"
+OTP_TOTP_ISSUER = "Sekvens Hjelp"
+# The device pages in the admin show no secret key or QR code: only setup shows them, once.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("LOGIN_USERNAME_FAILURE_LIMIT", 20))
 AXES_HANDLER = "staffauth.lockout.LoginLockoutHandler"

@@ -181,3 +181,22 @@ def test_faq_entry_change_form_with_the_markdown_editor_causes_no_violation(page
 
     expect(page.locator(".markdownx-preview strong")).to_have_text("Viktig:")
     assert violations == []
+
+
+STAFF_REQUIRE_2FA_PRINT = "from django.conf import settings; print(settings.STAFF_REQUIRE_2FA)"
+
+
+def test_production_settings_require_two_factor(production_env):
+    result = manage("shell", "--no-imports", "-c", STAFF_REQUIRE_2FA_PRINT, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"]
+
+
+def test_development_settings_leave_two_factor_off(production_env):
+    production_env["DJANGO_DEBUG"] = "1"
+
+    result = manage("shell", "--no-imports", "-c", STAFF_REQUIRE_2FA_PRINT, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]
