@@ -281,5 +281,13 @@ STAFF_REQUIRE_2FA = os.environ.get("STAFF_REQUIRE_2FA", "0" if DEBUG else "1") =
 OTP_TOTP_ISSUER = "Sekvens Hjelp"
 # The device pages in the admin show no secret key or QR code: only setup shows them, once.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Only staff log in, so every session is a staff one: it lasts a working day.
+STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", 10))
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+# Browsers keep a __Host- cookie only if it is Secure, has Path=/ and no Domain (Django's
+# defaults), so neither plain http nor another subdomain can set or replace it.
+if not DEBUG:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("LOGIN_USERNAME_FAILURE_LIMIT", 20))
 AXES_HANDLER = "staffauth.lockout.LoginLockoutHandler"
