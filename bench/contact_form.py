@@ -72,7 +72,7 @@ local fields = {{
 }}
 local headers = {{
   ["Content-Type"] = "application/x-www-form-urlencoded",
-  ["Cookie"] = "csrftoken={csrf_cookie}",
+  ["Cookie"] = "__Host-csrftoken={csrf_cookie}",
 }}
 local threads = {{}}
 run_number, sent, statuses, ticket_ids = 0, 0, {{}}, {{}}
@@ -204,7 +204,8 @@ def main() -> int:
 
 
 def _csrf_pair(port: int) -> tuple[str, str]:
-    """The csrftoken cookie and the masked token the help page puts in the contact form."""
+    """The CSRF cookie (__Host-csrftoken in production) and the masked token that the help
+    page puts in the contact form."""
     status, headers, body = _request(port, "GET", "/")
     if status != 200:
         raise BenchError(f"GET / answered {status}, not 200")
@@ -213,13 +214,13 @@ def _csrf_pair(port: int) -> tuple[str, str]:
         if name.lower() == "set-cookie":
             cookie.load(value)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if "csrftoken" not in cookie or not token:
+    if "__Host-csrftoken" not in cookie or not token:
         raise BenchError("GET / gave no CSRF cookie and form token")
-    return cookie["csrftoken"].value, token[1].decode()
+    return cookie["__Host-csrftoken"].value, token[1].decode()
 
 
 def _responses_check(port: int, csrf_cookie: str, csrf_token: str, ledger: Ledger) -> None:
-    cookie = {"Cookie": f"csrftoken={csrf_cookie}"}
+    cookie = {"Cookie": f"__Host-csrftoken={csrf_cookie}"}
     body = urlencode({"csrfmiddlewaretoken": csrf_token})
     status, _, text = _request(port, "POST", HELLO, body, cookie)
     if status != 200 or text != b"ok":

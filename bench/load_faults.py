@@ -289,7 +289,8 @@ def site_run(
 
 
 def csrf_pair(port: int) -> tuple[str, str]:
-    """The csrftoken cookie and the masked token the help page puts in the contact form."""
+    """The CSRF cookie (__Host-csrftoken in production) and the masked token that the help
+    page puts in the contact form."""
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_SECONDS)
     try:
         connection.request("GET", "/")
@@ -303,9 +304,9 @@ def csrf_pair(port: int) -> tuple[str, str]:
     for value in response.headers.get_all("Set-Cookie") or []:
         cookie.load(value)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if response.status != 200 or "csrftoken" not in cookie or not token:
+    if response.status != 200 or "__Host-csrftoken" not in cookie or not token:
         raise BenchError(f"GET / answered {response.status} without a CSRF cookie and form token")
-    return cookie["csrftoken"].value, token[1].decode()
+    return cookie["__Host-csrftoken"].value, token[1].decode()
 
 
 def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
@@ -316,7 +317,7 @@ def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
     )
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"csrftoken={csrf_cookie}",
+        "Cookie": f"__Host-csrftoken={csrf_cookie}",
     }
     started = time.perf_counter()
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_SECONDS)

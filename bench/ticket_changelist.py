@@ -136,6 +136,8 @@ def _environment_set() -> None:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="testserver",
         SITE_URL="http://testserver",
+        # The measured superuser logs in through the test client, without a second factor.
+        STAFF_REQUIRE_2FA="0",
     )
 
 

@@ -79,10 +79,14 @@ INSTALLED_APPS = [
     "adminsortable2",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project's own checks, the cache table's migration and its templates.
     "sekvens_help",
     "faq",
     "tickets",
+    "staffauth",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +97,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when the session holds a confirmed two-factor device...
+    "django_otp.middleware.OTPMiddleware",
+    # ...and with STAFF_REQUIRE_2FA, sends staff not yet verified to give a code first.
+    "staffauth.middleware.StaffVerificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -248,11 +256,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Admin logins: this many failures for one username from one address lock that pair out for
-# LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so a robot
-# cannot lock the editors out. A superuser unlocks early under "Axes" in the admin.
+# LOGIN_LOCKOUT_MINUTES; the same username from another address can still log in, so one robot
+# cannot lock the editors out. LOGIN_USERNAME_FAILURE_LIMIT failures from all addresses together
+# lock the username out everywhere (see staffauth.lockout), to slow a guesser with many addresses.
+# A superuser unlocks early under "Axes" in the admin.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # Failures are kept (until the cool-off ends); successful logins are not, being personal data
@@ -331,3 +341,21 @@ EMAIL_TASK_STALE_SECONDS = env.int("EMAIL_TASK_STALE_SECONDS", default=300)
 EMAIL_MAX_AGE_HOURS = env.int("EMAIL_MAX_AGE_HOURS", default=72)
 # Finished task rows older than this are deleted by the worker (prune_db_task_results), hourly.
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=7)
+
+# Staff logins: two factors, a working day's session.
+# Staff confirm a password login with a code from an authenticator app (or a recovery code);
+# on by default in production, off in development and the tests, which turn it on themselves.
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Sekvens Hjelp"
+# The device pages in the admin show no secret key or QR code: only setup shows them, once.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Only staff log in, so every session is a staff one: it lasts a working day.
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=10)
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+# Browsers keep a __Host- cookie only if it is Secure, has Path=/ and no Domain (Django's
+# defaults), so neither plain http nor another subdomain can set or replace it.
+if not DEBUG:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+LOGIN_USERNAME_FAILURE_LIMIT = env.int("LOGIN_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "staffauth.lockout.LoginLockoutHandler"

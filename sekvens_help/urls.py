@@ -8,6 +8,8 @@ from sekvens_help import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Before the admin, whose catch-all view would answer these paths with a 404.
+    path(f"{settings.ADMIN_URL}tofaktor/", include("staffauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 # Norwegian at /, English at /en/; the admin above stays at its one address.

@@ -152,3 +152,46 @@ def test_faq_entry_change_form_with_the_markdown_editor_causes_no_violation(page
 
     expect(page.locator(".markdownx-preview strong")).to_have_text("Viktig:")
     assert violations == []
+
+
+STAFF_LOGIN_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.STAFF_REQUIRE_2FA, s.SESSION_COOKIE_AGE, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME)"
+)
+
+
+def test_production_settings_require_two_factor_and_host_only_cookies(production_env):
+    result = manage("shell", "--no-imports", "-c", STAFF_LOGIN_SETTINGS, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "36000", "__Host-sessionid", "__Host-csrftoken"]
+
+
+def test_development_settings_leave_two_factor_off_and_cookie_names_plain(production_env):
+    production_env["DJANGO_DEBUG"] = "1"
+    production_env["STAFF_SESSION_HOURS"] = "8"
+
+    result = manage("shell", "--no-imports", "-c", STAFF_LOGIN_SETTINGS, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "28800", "sessionid", "csrftoken"]
+
+
+def test_host_prefixed_cookies_are_sent_secure_on_path_root_without_a_domain(
+    client, admin_user, settings
+):
+    # __Host- cookies that lack any of these are dropped by the browser: no login at all.
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = "__Host-sessionid", "__Host-csrftoken"
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+
+    login_page = client.get(LOGIN_URL, secure=True)
+    login = admin_login(client, ADMIN_PASSWORD)
+
+    session, csrf = login.cookies["__Host-sessionid"], login_page.cookies["__Host-csrftoken"]
+    assert login.status_code == 302
+    for cookie in session, csrf:
+        assert cookie["secure"] is True
+        assert cookie["path"] == "/"
+        assert cookie["domain"] == ""
+    assert session["httponly"] is True
+    assert session["max-age"] == 10 * 3600
