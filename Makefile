@@ -13,11 +13,11 @@ PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 \
 # without them those tests are skipped (failed in CI, where SEKVENS_REQUIRE_BROWSER=1).
 NPM := $(shell command -v node >/dev/null 2>&1 && command -v npm 2>/dev/null)
 
-.PHONY: install run test lint format admin messages clean
+.PHONY: install run test lint format admin messages lock clean
 
 install: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "Removing $(VENV): it was made with a Python older than 3.12."; rm -rf $(VENV); fi
 	@if [ ! -x $(PY) ]; then \
@@ -34,7 +34,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 		echo "Making $(VENV) with $$python ($$($$python --version))"; \
 		"$$python" -m venv $(VENV) || exit 1; \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -74,6 +74,13 @@ messages: install
 	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --no-obsolete --ignore '.venv/*' --ignore 'var/*'
 	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --domain djangojs --ignore '.venv/*' --ignore 'var/*'
 	$(RUN_ENV) $(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
+
+# The lock files: every package pinned with its hashes, from pyproject.toml's declarations.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
+	--generate-hashes --quiet --custom-compile-command "make lock"
+lock: install
+	$(LOCK) -o requirements.txt
+	$(LOCK) --extra dev -o requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) var node_modules
