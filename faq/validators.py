@@ -24,7 +24,9 @@ def success_path_validate(value: str) -> None:
             ),
             code="invalid",
         )
-    if slug.lower() in RESERVED_PATHS | {settings.ADMIN_URL.strip("/").lower()}:
+    # A nested admin path (staff/admin/) takes its first part for the site too.
+    admin_first = settings.ADMIN_URL.strip("/").split("/")[0].lower()
+    if slug.lower() in RESERVED_PATHS | {admin_first}:
         raise ValidationError(
             _("The site already uses /%(path)s/; choose another success path."),
             code="reserved",

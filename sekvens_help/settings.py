@@ -1,5 +1,6 @@
 """Settings for Sekvens Hjelp. Every deploy-time value comes from an environment variable."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -175,6 +176,13 @@ CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="") or env.str(
 )
 CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.0/8", "::1"])
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'TRUSTED_PROXIES: "{proxy}" is no IP address or network (e.g. 10.0.0.0/8).'
+        ) from None
 RATELIMIT_IP_META_KEY = "sekvens_help.clients.client_ip"
 # Where gunicorn listens (gunicorn.conf.py reads it too); a check warns about a proxy setup that
 # hides the client's address.

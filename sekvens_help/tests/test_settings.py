@@ -153,3 +153,12 @@ def test_backup_recipe_from_the_readme_copies_a_live_database(production_env, tm
     with sqlite3.connect(backup) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert copy.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 10
+
+
+def test_trusted_proxy_that_is_no_address_stops_the_start(production_env):
+    production_env["TRUSTED_PROXIES"] = "127.0.0.1,proxy.example.no"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'TRUSTED_PROXIES: "proxy.example.no" is no IP address or network' in result.stderr

@@ -98,6 +98,7 @@ class Command(BaseCommand):
         }
         for name, level in levels.items():
             named = logging.getLogger(name)
-            named.setLevel(level if verbosity else logging.CRITICAL)
+            # LOG_LEVEL can make them quieter, never chattier than this.
+            named.setLevel(max(level, settings.LOG_LEVEL) if verbosity else logging.CRITICAL)
             if not named.hasHandlers():
                 named.addHandler(logging.StreamHandler(self.stdout))
