@@ -1,6 +1,7 @@
 """Settings for Sekvens Hjelp. Every deploy-time value comes from an environment variable."""
 
 import ipaddress
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -228,7 +229,7 @@ EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=30)
 # Everything worth knowing goes to stderr, with its level and logger, where systemd's journal or
 # the container's log collector picks it up: request errors (a 500's traceback), the email
 # worker, and the app's own loggers.
-LOG_LEVEL = env.log_level("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.log_level("LOG_LEVEL", default=logging.INFO)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
