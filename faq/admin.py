@@ -24,6 +24,7 @@ from faq.models import (
     HelpPage,
     help_pages_changed,
 )
+from faq.rendering import markdown_images_refused
 from tickets.models import SuggestionImpression
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
@@ -167,6 +168,19 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {"deflection": suggestion_deflection(), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for src in markdown_images_refused(obj.answer):
+            self.message_user(
+                request,
+                _(
+                    "The image “%(src)s” is not one we hold (imported, or uploaded here), so the "
+                    "page leaves it out and shows its alt text."
+                )
+                % {"src": src},
+                messages.WARNING,
+            )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -126,3 +126,17 @@ def stored_image_url(src: str) -> str | None:
 
 def markdown_render(text: str) -> str:
     return markdown_to_html(text, resolve_image=stored_image_url)
+
+
+def markdown_images_refused(text: str) -> list[str]:
+    """The image addresses in the text that markdown_render leaves out, for the editor."""
+    refused = []
+
+    def resolve(src: str) -> str | None:
+        url = stored_image_url(src)
+        if url is None:
+            refused.append(src)
+        return url
+
+    markdown_to_html(text, resolve_image=resolve)
+    return refused

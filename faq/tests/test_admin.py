@@ -350,3 +350,20 @@ def test_upload_not_sent_by_the_editor_is_a_bad_request(editor_client, settings,
 
     assert response.status_code == 400
     assert not (settings.MEDIA_ROOT / "faq" / "uploads").exists()
+
+
+@pytest.mark.parametrize("src", ["/media//etc/passwd", "https://example.com/x.png", "/media/../x"])
+def test_editor_is_told_when_an_answer_names_an_image_we_do_not_hold(editor_client, seed, src):
+    entry = FaqEntry.objects.first()
+    url = reverse("admin:faq_faqentry_change", args=[entry.pk])
+    data = change_form_data(editor_client.get(url)) | {"answer": f"Se her: ![skjerm]({src})"}
+
+    response = editor_client.post(url, data, follow=True)
+
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [
+        f"Bildet «{src}» har vi ikke (importert eller lastet opp her), så siden utelater det "
+        "og viser alternativteksten."
+    ]
+    entry.refresh_from_db()
+    assert "<img" not in entry.answer_html and "skjerm" in entry.answer_html
