@@ -1,9 +1,9 @@
 import pytest
-from django.core.checks import run_checks
 from django.test import RequestFactory
 from django.urls import reverse
 
 from faq.models import FaqEntry
+from sekvens_help.checks import client_address_check
 from sekvens_help.clients import UNKNOWN_ADDRESS, client_ip
 
 PROXY = "127.0.0.1"
@@ -90,7 +90,7 @@ def test_login_lockout_counts_per_client_behind_the_proxy(client, admin_user, be
 
 
 def warnings_of(settings) -> list[str]:
-    return [m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("sekvens")]
+    return [message.id for message in client_address_check(None)]
 
 
 def test_check_warns_when_production_sits_behind_a_local_proxy_naming_no_client(settings):
