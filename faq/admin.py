@@ -23,8 +23,8 @@ from faq.models import (
     HelpFormBlock,
     HelpPage,
     help_pages_changed,
+    images_refused,
 )
-from faq.rendering import markdown_images_refused
 from tickets.models import SuggestionImpression
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
@@ -171,7 +171,7 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        for src in markdown_images_refused(obj.answer):
+        for src in images_refused(obj.answer):
             self.message_user(
                 request,
                 _(

@@ -1,5 +1,8 @@
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -8,7 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from faq.rendering import html_to_text, markdown_render
+from faq.rendering import html_to_text, markdown_images_refused, markdown_to_html
 from faq.search import search_normalize
 from faq.validators import success_path_validate
 
@@ -248,6 +251,35 @@ class FaqImage(models.Model):
 
     def __str__(self):
         return self.path
+
+
+def stored_image_url(src: str) -> str | None:
+    """The URL of an image we hold: an imported /images/NAME or an editor's upload in media."""
+    if src.startswith(FaqImage.CMS_PREFIX):
+        image = FaqImage.objects.filter(path=src).first()
+        return image.image.url if image else None
+    if src.startswith(settings.MEDIA_URL):
+        name = src.removeprefix(settings.MEDIA_URL)
+        # Only a plain relative name: "/media//etc/passwd" would make the storage raise, and
+        # "", "." or a trailing slash would name a folder.
+        if any(part in {"", ".", ".."} for part in name.split("/")):
+            return None
+        try:
+            if default_storage.exists(name):
+                return src
+        except (SuspiciousFileOperation, ValueError, OSError):
+            return None
+    return None
+
+
+def markdown_render(text: str) -> str:
+    """FAQ Markdown as the page shows it, with the images we hold (also the editor's preview)."""
+    return markdown_to_html(text, resolve_image=stored_image_url)
+
+
+def images_refused(text: str) -> list[str]:
+    """The image addresses in the text that markdown_render leaves out, for the editor."""
+    return markdown_images_refused(text, resolve_image=stored_image_url)
 
 
 def help_pages_changed(**page_lookup) -> None:
