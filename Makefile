@@ -61,6 +61,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	git ls-files '*.py' ':!:*/migrations/*' | xargs $(VENV)/bin/django-upgrade --check --target-version 6.1
 
 format: install

@@ -47,6 +47,7 @@ SEED_ENTRIES = 11
 GROWN_ENTRIES = 1000
 PAGE_TO_HELLO_BAR = 0.8
 GROWN_TO_SEED_BAR = 0.5
+SEARCH_TO_PAGE_BAR = 0.5
 
 WARMUP_SECONDS = 2
 # Every browser asks for compression; the page is measured as visitors fetch it.
@@ -212,6 +213,14 @@ def _report(seed: Phase, grown: Phase, elapsed: float) -> int:
             grown.per_hello(PAGE) / seed.per_hello(PAGE),
             GROWN_TO_SEED_BAR,
         ),
+    ]
+    verdicts += [
+        (
+            f"search / page, {phase.entries} entries",
+            phase.per_hello(SEARCH) / phase.per_hello(PAGE),
+            SEARCH_TO_PAGE_BAR,
+        )
+        for phase in (seed, grown)
     ]
     for name, ratio, bar in verdicts:
         say(f"{'PASS' if ratio >= bar else 'FAIL'}  {name:<28} {ratio:.3f}  (bar >= {bar})")

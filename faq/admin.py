@@ -2,7 +2,7 @@ from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, Sortable
 from django import VERSION as DJANGO_VERSION
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.db.models.functions import NullIf
 from django.forms.widgets import Script
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -22,10 +22,9 @@ from faq.models import (
     FormField,
     HelpFormBlock,
     HelpPage,
-    help_pages_changed,
+    images_refused,
 )
-from faq.rendering import markdown_images_refused
-from tickets.models import SuggestionImpression
+from faq.suggestions import suggestion_deflection
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
@@ -153,25 +152,13 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     # Our override extends adminsortable2's template, which keeps drag and drop working.
     change_list_template = "admin/faq/faqentry/change_list.html"
 
-    def get_queryset(self, request):
-        # A GROUP BY query ignores Meta.ordering, so the order is given again.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                suggested_count=Count("impressions"),
-                sent_anyway_count=Count("impressions", filter=Q(impressions__ticket__isnull=False)),
-            )
-            .order_by(*FaqEntry._meta.ordering)
-        )
-
     def changelist_view(self, request, extra_context=None):
         extra_context = {"deflection": suggestion_deflection(), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        for src in markdown_images_refused(obj.answer):
+        for src in images_refused(obj.answer):
             self.message_user(
                 request,
                 _(
@@ -206,13 +193,6 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
 
         return checked
 
-    def update_order(self, request):
-        response = super().update_order(request)
-        if response.status_code == 200:
-            # Drag and drop saves positions in bulk, which sends no signal.
-            help_pages_changed()
-        return response
-
     @admin.display(
         description=_("helpful share"),
         ordering=F("helpful_count") * 1.0 / NullIf(F("helpful_count") + F("not_helpful_count"), 0),
@@ -220,14 +200,6 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     def helpful_share(self, entry):
         votes = entry.helpful_count + entry.not_helpful_count
         return f"{100 * entry.helpful_count // votes} %" if votes else "–"
-
-    @admin.display(description=_("suggested"), ordering="suggested_count")
-    def suggested_count(self, entry):
-        return entry.suggested_count
-
-    @admin.display(description=_("sent anyway"), ordering="sent_anyway_count")
-    def sent_anyway_count(self, entry):
-        return entry.sent_anyway_count
 
     @admin.display(description=_("feedback"))
     def feedback(self, entry):
@@ -250,35 +222,17 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Unarchive selected entries"), permissions=["change"])
     def unarchive(self, request, queryset):
         count = queryset.update(is_archived=False)
-        help_pages_changed()
         message = ngettext("%(count)d entry unarchived.", "%(count)d entries unarchived.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def _set_published(self, request, queryset, is_published):
         count = queryset.update(is_published=is_published)
-        help_pages_changed()
         message = (
             ngettext("%(count)d entry published.", "%(count)d entries published.", count)
             if is_published
             else ngettext("%(count)d entry hidden.", "%(count)d entries hidden.", count)
         )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
-
-
-def suggestion_deflection() -> dict | None:
-    """How many forms that showed suggestions were not sent; None before any was shown."""
-    totals = SuggestionImpression.objects.aggregate(
-        forms=Count("form_token", distinct=True),
-        sent=Count("form_token", distinct=True, filter=Q(ticket__isnull=False)),
-    )
-    if not totals["forms"]:
-        return None
-    not_sent = totals["forms"] - totals["sent"]
-    return {
-        "forms": totals["forms"],
-        "not_sent": not_sent,
-        "share": 100 * not_sent // totals["forms"],
-    }
 
 
 @admin.register(FaqImage)

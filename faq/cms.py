@@ -20,8 +20,7 @@ from django.utils import translation
 from PIL import Image
 
 from faq.forms import image_pixels_allowed
-from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
-from faq.rendering import markdown_render
+from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage, markdown_render
 from faq.validators import success_path_validate
 
 

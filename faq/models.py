@@ -1,6 +1,9 @@
 import uuid
 
-from django.db import models
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -8,11 +11,26 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from faq.rendering import html_to_text, markdown_render
+from faq.rendering import html_to_text, markdown_images_refused, markdown_to_html
 from faq.search import search_normalize
 from faq.validators import success_path_validate
 
 _NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
+def _counters_left_out(instance, save_kwargs: dict) -> None:
+    """Counters change with F() updates only. A full save (admin, importer, an image re-render)
+    holds counts read earlier and would undo what was counted since: it leaves them out."""
+    if (
+        save_kwargs.get("update_fields") is None
+        and not instance._state.adding
+        and not save_kwargs.get("force_insert")
+    ):
+        save_kwargs["update_fields"] = [
+            f.name
+            for f in instance._meta.concrete_fields
+            if not f.primary_key and f.name not in instance.COUNTERS
+        ]
 
 
 def anchor_for(text: str) -> str:
@@ -30,7 +48,13 @@ class HelpPage(models.Model):
     is_hidden = models.BooleanField(_("hidden"), default=False)
     # Renewed on every change of the page or anything on it; the rendered page is cached under it.
     content_version = models.CharField(max_length=32, editable=False)
+    # Contact forms on this page that were shown suggestions, and those of them sent anyway
+    # (faq.suggestions); counted with F() updates only, like the entries' counters.
+    suggested_forms_count = models.PositiveIntegerField(default=0, editable=False)
+    sent_anyway_forms_count = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    COUNTERS = ("suggested_forms_count", "sent_anyway_forms_count")
 
     class Meta:
         verbose_name = _("help page")
@@ -41,6 +65,7 @@ class HelpPage(models.Model):
 
     def save(self, *args, **kwargs):
         self.content_version = uuid.uuid4().hex
+        _counters_left_out(self, kwargs)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "content_version", "updated_at"}
         super().save(*args, **kwargs)
@@ -125,6 +150,29 @@ class HelpFormBlock(Block):
         super().save(*args, **kwargs)
 
 
+class FaqEntryQuerySet(models.QuerySet):
+    """Bulk writes of entries (publish, hide, unarchive, drag-and-drop order, moves) send no
+    signal, so they renew the content version of the pages they touch here; counter updates
+    (votes, suggestions) leave the page as it is."""
+
+    def update(self, **kwargs):
+        if set(kwargs) <= set(FaqEntry.COUNTERS):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            help_pages_changed(blocks__entries__in=self.values("pk"))
+            return super().update(**kwargs)
+
+    update.queryset_only = False
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            help_pages_changed(blocks__entries__in=[obj.pk for obj in objs])
+            return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    bulk_update.queryset_only = False
+
+
 class FaqEntry(models.Model):
     block = models.ForeignKey(
         Block,
@@ -156,10 +204,16 @@ class FaqEntry(models.Model):
     )
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
     not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
+    # How often the contact form suggested this entry, and how often that form was sent anyway.
+    suggested_count = models.PositiveIntegerField(_("suggested"), default=0, editable=False)
+    sent_anyway_count = models.PositiveIntegerField(_("sent anyway"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = FaqEntryQuerySet.as_manager()
+
     VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
+    COUNTERS = (*VOTE_COUNTERS, "suggested_count", "sent_anyway_count")
 
     class Meta:
         ordering = ["position"]
@@ -170,16 +224,8 @@ class FaqEntry(models.Model):
         return self.question
 
     def save(self, *args, **kwargs):
+        _counters_left_out(self, kwargs)
         update_fields = kwargs.get("update_fields")
-        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
-            # Votes are counted with F() updates only (faq.services). A full save (admin, importer,
-            # an image re-render) holds counts read earlier and would undo the votes cast since.
-            update_fields = [
-                f.name
-                for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in self.VOTE_COUNTERS
-            ]
-            kwargs["update_fields"] = update_fields
         # A save of only other fields (a new position, published) keeps the rendered answer.
         if update_fields is None or {"question", "answer"} & set(update_fields):
             self.answer_html = markdown_render(self.answer)
@@ -248,6 +294,35 @@ class FaqImage(models.Model):
 
     def __str__(self):
         return self.path
+
+
+def stored_image_url(src: str) -> str | None:
+    """The URL of an image we hold: an imported /images/NAME or an editor's upload in media."""
+    if src.startswith(FaqImage.CMS_PREFIX):
+        image = FaqImage.objects.filter(path=src).first()
+        return image.image.url if image else None
+    if src.startswith(settings.MEDIA_URL):
+        name = src.removeprefix(settings.MEDIA_URL)
+        # Only a plain relative name: "/media//etc/passwd" would make the storage raise, and
+        # "", "." or a trailing slash would name a folder.
+        if any(part in {"", ".", ".."} for part in name.split("/")):
+            return None
+        try:
+            if default_storage.exists(name):
+                return src
+        except (SuspiciousFileOperation, ValueError, OSError):
+            return None
+    return None
+
+
+def markdown_render(text: str) -> str:
+    """FAQ Markdown as the page shows it, with the images we hold (also the editor's preview)."""
+    return markdown_to_html(text, resolve_image=stored_image_url)
+
+
+def images_refused(text: str) -> list[str]:
+    """The image addresses in the text that markdown_render leaves out, for the editor."""
+    return markdown_images_refused(text, resolve_image=stored_image_url)
 
 
 def help_pages_changed(**page_lookup) -> None:

@@ -1,4 +1,7 @@
-"""FAQ Markdown becomes HTML here, and only here: rendered, then sanitised with an allow-list."""
+"""FAQ Markdown becomes HTML here, and only here: rendered, then sanitised with an allow-list.
+
+A pure function of the text and an image lookup passed in (faq.models passes the stored images).
+"""
 
 import re
 import xml.etree.ElementTree as etree
@@ -7,7 +10,6 @@ from html import unescape
 
 import markdown
 import nh3
-from django.core.exceptions import SuspiciousFileOperation
 from django.utils.html import strip_tags
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
@@ -100,40 +102,12 @@ def html_to_text(html: str) -> str:
     return unescape(strip_tags(html))
 
 
-def stored_image_url(src: str) -> str | None:
-    """The URL of an image we hold: an imported /images/NAME or an editor's upload in media."""
-    from django.conf import settings
-    from django.core.files.storage import default_storage
-
-    from faq.models import FaqImage
-
-    if src.startswith(FaqImage.CMS_PREFIX):
-        image = FaqImage.objects.filter(path=src).first()
-        return image.image.url if image else None
-    if src.startswith(settings.MEDIA_URL):
-        name = src.removeprefix(settings.MEDIA_URL)
-        # Only a plain relative name: "/media//etc/passwd" would make the storage raise, and
-        # "", "." or a trailing slash would name a folder.
-        if any(part in {"", ".", ".."} for part in name.split("/")):
-            return None
-        try:
-            if default_storage.exists(name):
-                return src
-        except (SuspiciousFileOperation, ValueError, OSError):
-            return None
-    return None
-
-
-def markdown_render(text: str) -> str:
-    return markdown_to_html(text, resolve_image=stored_image_url)
-
-
-def markdown_images_refused(text: str) -> list[str]:
-    """The image addresses in the text that markdown_render leaves out, for the editor."""
+def markdown_images_refused(text: str, *, resolve_image: ImageResolver) -> list[str]:
+    """The image addresses in the text that resolve_image does not know, for the editor."""
     refused = []
 
     def resolve(src: str) -> str | None:
-        url = stored_image_url(src)
+        url = resolve_image(src)
         if url is None:
             refused.append(src)
         return url

@@ -85,7 +85,14 @@ def rendered_page(page_view, template_name: str, context: Callable[[], dict]) ->
     """The anonymous page for this PageView, rendered on first use and kept with the view."""
     if rendered := page_view.rendered.get(template_name):
         return rendered
-    html = render_to_string(template_name, {**context(), "csrf_token": CSRF_PLACEHOLDER})
+    rendered = page_render(template_name, context())
+    page_view.rendered[template_name] = rendered
+    return rendered
+
+
+def page_render(template_name: str, context: dict) -> RenderedPage:
+    """The page as ready bytes, with the per-visitor values left as placeholders."""
+    html = render_to_string(template_name, {**context, "csrf_token": CSRF_PLACEHOLDER})
     split = html.find(CSRF_PLACEHOLDER)
     if split < 0:
         split = len(html)
@@ -93,6 +100,4 @@ def rendered_page(page_view, template_name: str, context: Callable[[], dict]) ->
     # Raw deflate, flushed to a byte boundary and not final: the stored blocks follow it.
     stream = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     head_deflated = stream.compress(head) + stream.flush(zlib.Z_SYNC_FLUSH)
-    rendered = RenderedPage(head, head_deflated, zlib.crc32(head), html[split:])
-    page_view.rendered[template_name] = rendered
-    return rendered
+    return RenderedPage(head, head_deflated, zlib.crc32(head), html[split:])

@@ -4,20 +4,19 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 
 from faq.models import FaqEntry
+from faq.pages import help_page_served
 
 
 def faq_entry_vote(*, entry_id: int, is_helpful: bool, previous: bool | None) -> str | None:
     """Count a visitor's answer to "Was this helpful?"; a changed mind moves the vote.
 
-    Returns the entry's anchor, or None when no published entry has that id. Only counters change,
-    so the cached page stays valid.
+    Returns the entry's anchor, or None when the served page shows no entry of that id. Only
+    counters change, so the cached page stays valid.
     """
-    entries = FaqEntry.objects.filter(
-        pk=entry_id, is_published=True, is_archived=False, block__page__is_hidden=False
-    )
-    anchor = entries.values_list("anchor", flat=True).first()
-    if anchor is None or previous is is_helpful:
-        return anchor
+    page_view = help_page_served()
+    entry = page_view.entry_published(entry_id) if page_view else None
+    if entry is None or previous is is_helpful:
+        return entry and entry.anchor
     chosen, other = (
         ("helpful_count", "not_helpful_count")
         if is_helpful
@@ -26,5 +25,5 @@ def faq_entry_vote(*, entry_id: int, is_helpful: bool, previous: bool | None) ->
     changes = {chosen: F(chosen) + 1}
     if previous is not None:
         changes[other] = Greatest(F(other) - 1, 0)
-    entries.update(**changes)
-    return anchor
+    FaqEntry.objects.filter(pk=entry_id).update(**changes)
+    return entry.anchor

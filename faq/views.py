@@ -16,60 +16,27 @@ from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
-from faq.responses import FORM_TOKEN_PLACEHOLDER, rendered_page
-from faq.selectors import help_page_view
+from faq.pages import help_page_response
 from faq.services import faq_entry_vote
-from tickets.forms import ContactForm
 
-QUERY_MAX_LENGTH = 200
 VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
 VOTES_KEPT = 100
 VOTE_VALUES = {"ja": True, "nei": False}
 VOTE_RATE_LIMIT = "30/10m"
 TEXT = "text/plain; charset=utf-8"
-HELP_PAGE_TEMPLATE = "faq/help_page.html"
 
 
 # HEAD too: monitors and link checkers ask for / that way.
 @require_safe
 def help_page(request):
-    return help_page_render(request)
+    return help_page_response(request)
 
 
 def help_page_render(request, *, contact_form=None, status=200):
-    """The help page; the contact view passes its bound form back with its errors."""
-    page_view = help_page_view(settings.HELP_PAGE_SLUG)
-    # Only a visitor with a session can be staff; everyone else costs no query here.
-    preview = request.user.is_staff
-    if page_view is None or (page_view.page.is_hidden and not preview):
-        raise Http404(_("The help page is not published."))
-    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
-    if not (preview or query or contact_form):
-        # What nearly every visitor gets: the finished page of this content version.
-        rendered = rendered_page(
-            page_view,
-            HELP_PAGE_TEMPLATE,
-            lambda: _context(page_view, form_token=FORM_TOKEN_PLACEHOLDER),
-        )
-        return rendered.response(request)
-    context = _context(page_view, preview=preview, query=query, contact_form=contact_form)
-    return render(request, HELP_PAGE_TEMPLATE, context, status=status)
-
-
-def _context(page_view, *, preview=False, query="", contact_form=None, form_token=None):
-    blocks = page_view.blocks_shown(preview=preview, query=query)
-    for shown in blocks:
-        if shown.block.kind == Block.Kind.HELP_FORM:
-            initial = {"token": form_token} if form_token else None
-            shown.form = contact_form or ContactForm(form_fields=shown.fields, initial=initial)
-    return {
-        "page": page_view.page,
-        "blocks": blocks,
-        "json_ld": page_view.json_ld,
-        "query": query,
-        "preview": preview,
-    }
+    """The help page with a failed contact form; faq.pages.help_page_response is the API."""
+    forms = None if contact_form is None else {Block.Kind.HELP_FORM: contact_form}
+    return help_page_response(request, status=status, block_forms=forms)
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached

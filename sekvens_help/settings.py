@@ -322,7 +322,7 @@ FAQ_IMAGE_MAX_BYTES = env.int("FAQ_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # The Markdown editor previews through the same renderer and sanitiser the public page uses,
 # and uploads go through our own staff-only view that checks the file with Pillow.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "faq.rendering.markdown_render"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "faq.models.markdown_render"
 MARKDOWNX_URLS_PATH = f"/{ADMIN_URL}faq/faqentry/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = f"/{ADMIN_URL}faq/faqentry/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "faq/uploads/"

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from faq.models import FaqEntry, HelpPage
+from faq.suggestions import suggestions_sent_anyway, suggestions_shown
 from tickets.emails import confirmation_email, notification_email, reply_email
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
 from tickets.tasks import outbound_email_send
@@ -76,7 +77,10 @@ def ticket_create(
         return Ticket.objects.get(submission_token=submission_token), False
     _emails_queue([confirmation_email(ticket), notification_email(ticket)])
     if form_token := form_token or submission_token:
-        SuggestionImpression.objects.filter(form_token=form_token).update(ticket=ticket)
+        impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
+        if shown := list(impressions.values_list("entry_id", flat=True)):
+            impressions.update(ticket=ticket)
+            suggestions_sent_anyway(entry_ids=shown)
     return ticket, True
 
 
@@ -229,6 +233,7 @@ def suggestion_impressions_record(*, form_token: uuid.UUID, entries: list[FaqEnt
             [SuggestionImpression(form_token=form_token, entry_id=entry.pk) for entry in new],
             ignore_conflicts=True,
         )
+        suggestions_shown(entry_ids=[entry.pk for entry in new], is_new_form=not shown)
 
 
 @transaction.atomic

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
+from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_read
-from faq.selectors import help_page_view
-from faq.views import help_page_render
 from tickets.forms import ContactForm
 from tickets.models import Ticket
 from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
@@ -24,14 +23,17 @@ SUGGEST_TEXT_MAX = 2000
 
 @require_POST
 def contact(request):
-    page_view = help_page_view(settings.HELP_PAGE_SLUG)
-    form_block = page_view and not page_view.page.is_hidden and page_view.form_block
+    page_view = help_page_served()
+    form_block = page_view and page_view.form_block
     if not form_block:
         raise Http404
     form = ContactForm(request.POST, form_fields=form_block.fields)
     if not form.is_valid():
         form.token_renew()
-        return help_page_render(request, contact_form=form, status=400)
+        # The page already read: a failed post costs no second read.
+        return help_page_response(
+            request, page_view=page_view, status=400, block_forms={Block.Kind.HELP_FORM: form}
+        )
     success = _success_url(form_block.block)
     if form.is_spam():
         return HttpResponseRedirect(success, status=303)
@@ -71,9 +73,10 @@ def contact(request):
 
 @require_GET
 def thanks(request, slug):
+    page_view = help_page_served()
+    form_block = page_view and page_view.form_block
     # Editors may write the path with or without slashes; _success_url redirects to /slug/.
-    paths = [slug, f"{slug}/", f"/{slug}", f"/{slug}/"]
-    if not Block.objects.filter(kind=Block.Kind.HELP_FORM, success_path__in=paths).exists():
+    if not form_block or form_block.block.success_path.strip("/") != slug:
         raise Http404
     try:
         ticket_id = int(request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE))
@@ -88,9 +91,9 @@ def suggest(request):
     """Up to three FAQ answers for the message being written; each one shown is recorded."""
     if is_ratelimited(request, group="suggest", key="ip", rate="60/m", increment=True):
         return JsonResponse({"suggestions": []}, status=429)
-    page_view = help_page_view(settings.HELP_PAGE_SLUG)
+    page_view = help_page_served()
     text = request.POST.get("message", "")[:SUGGEST_TEXT_MAX]
-    if page_view is None or page_view.page.is_hidden:
+    if page_view is None:
         return JsonResponse({"suggestions": []})
     entries = page_view.suggestions(text, limit=SUGGESTIONS_SHOWN)
     # Only a token this server issued: an invented one would count forms nobody saw.

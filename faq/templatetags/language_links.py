@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django import template
 from django.conf import settings
 from django.urls import reverse, translate_url
+from django.utils.http import urlencode
 from django.utils.translation import get_language, override
 
 register = template.Library()
@@ -54,5 +55,8 @@ def language_links(context) -> LanguageLinks:
         else:
             with override(code):
                 path = reverse("faq:help_page")
+            # A search page rendered once for every visitor (faq.pages) links to its own search.
+            if request is None and context.get("query"):
+                path += "?" + urlencode({"q": context["query"]})
         links.append(LanguageLink(code, LANGUAGE_NAMES.get(code, code), path, code == current))
     return LanguageLinks(tuple(links), is_this_page)

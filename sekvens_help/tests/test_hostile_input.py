@@ -18,8 +18,7 @@ from django.utils.html import escape
 from PIL import Image
 
 from faq.cms import IMAGE_REFERENCE, CmsFileError, help_page_import
-from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage
-from faq.rendering import markdown_render
+from faq.models import Block, FaqEntry, FaqImage, FormField, HelpPage, markdown_render
 from faq.responses import form_token_read
 from sekvens_help.tests.hostile_inputs import (
     ACCEPTED,

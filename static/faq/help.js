@@ -24,14 +24,21 @@
     var status = block.querySelector("[data-faq-status]");
     var empty = block.querySelector("[data-faq-empty]");
     var entries = Array.prototype.slice.call(block.querySelectorAll("[data-faq-list] > details"));
+    // The page carries each answer once: the text searched is read from the entry itself, as
+    // faq/search.py reads the question and the answer's text.
+    var texts = entries.map(function (entry) {
+      var answer = entry.querySelector(".faq-answer > [lang]");
+      return normalize(entry.querySelector("summary").textContent + " " +
+        (answer ? answer.textContent : ""));
+    });
     var timer;
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
         var terms = normalize(input.value).split(" ").filter(Boolean);
         var shown = 0;
-        entries.forEach(function (entry) {
-          var text = entry.getAttribute("data-search");
+        entries.forEach(function (entry, index) {
+          var text = texts[index];
           var match = terms.every(function (term) { return text.indexOf(term) !== -1; });
           entry.hidden = !match;
           if (match) { shown += 1; }

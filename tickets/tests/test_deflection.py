@@ -4,8 +4,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from tickets.models import SuggestionImpression
-from tickets.services import ticket_create
+from tickets.services import suggestion_impressions_record, ticket_create
 
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
 
@@ -13,9 +12,7 @@ CHANGELIST = reverse("admin:faq_faqentry_changelist")
 def form_with_suggestions(*entries, sent=False) -> uuid.UUID:
     """One customer's contact form that was shown these entries, and sent if `sent`."""
     token = uuid.uuid4()
-    SuggestionImpression.objects.bulk_create(
-        [SuggestionImpression(form_token=token, entry=entry) for entry in entries]
-    )
+    suggestion_impressions_record(form_token=token, entries=list(entries))
     if sent:
         ticket_create(
             name="Kari Nordmann",

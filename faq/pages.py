@@ -1,0 +1,273 @@
+"""The served help page: which page and entries are visible, its content, its cached bytes.
+
+Content version -> page content -> rendered bytes. Every change to the page, a block, an entry or
+a form field renews HelpPage.content_version (faq.models: saves, deletes and FaqEntry's bulk
+writes), so a cached rendering is never served after a change: each request reads the page's row
+in one query and reads and renders the rest only when that version has not been seen before.
+
+The help page knows no form of its own: the app that owns a block kind registers the form that
+kind shows (tickets registers the contact form) with help_page_block_form_register().
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from faq.jsonld import faq_page_json_ld
+from faq.models import Block, FaqEntry, FormField, HelpPage
+from faq.responses import FORM_TOKEN_PLACEHOLDER, RenderedPage, page_render, rendered_page
+from faq.search import search_matches, search_suggestions, search_terms
+
+CACHED_VERSIONS = 8
+# Search pages kept per content version and language, raw and gzip counted: about a dozen pages
+# of 1,000 matching entries, or thousands of the usual few-match searches, per worker process.
+SEARCH_PAGES_BYTES = 8 * 1024 * 1024
+QUERY_MAX_LENGTH = 200
+HELP_PAGE_TEMPLATE = "faq/help_page.html"
+
+
+@dataclass(frozen=True)
+class EntryView:
+    pk: int
+    question: str
+    anchor: str
+    search_text: str
+    is_published: bool
+    html: str
+
+
+@dataclass(frozen=True)
+class BlockView:
+    block: Block
+    entries: tuple[EntryView, ...]
+    fields: tuple[FormField, ...]
+
+
+@dataclass
+class ShownBlock:
+    block: Block
+    fields: tuple[FormField, ...]
+    entries_html: SafeString
+    shown: int
+    total: int
+    form: object = None
+
+
+@dataclass(frozen=True)
+class PageView:
+    page: HelpPage
+    blocks: tuple[BlockView, ...]
+    json_ld: SafeString
+    # Finished pages made from this view (faq.responses), by template name.
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
+    # Finished search pages, by query, least recently used first (help_page_response).
+    searches: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+
+    def blocks_shown(self, *, preview: bool, query: str) -> list[ShownBlock]:
+        """The blocks with the entries a visitor sees: published (all, for staff) and matching."""
+        shown = []
+        terms = search_terms(query)
+        for view in self.blocks:
+            visible = [e for e in view.entries if preview or e.is_published]
+            matching = [e for e in visible if search_matches(e.search_text, terms)]
+            html = mark_safe("".join(e.html for e in matching))  # noqa: S308 (rendered by our template)
+            shown.append(ShownBlock(view.block, view.fields, html, len(matching), len(visible)))
+        return shown
+
+    @property
+    def form_block(self) -> BlockView | None:
+        return next((b for b in self.blocks if b.block.kind == Block.Kind.HELP_FORM), None)
+
+    def entries_published(self) -> list[EntryView]:
+        return [e for view in self.blocks for e in view.entries if e.is_published]
+
+    def entry_published(self, entry_id: int) -> EntryView | None:
+        return next((e for e in self.entries_published() if e.pk == entry_id), None)
+
+    def suggestions(self, text: str, *, limit: int) -> list[EntryView]:
+        """Published entries that share the most words with the text (questions count double)."""
+        return search_suggestions(self.entries_published(), text, limit=limit)
+
+
+def help_page_served(*, preview: bool = False) -> PageView | None:
+    """The page visitors are served (settings.HELP_PAGE_SLUG); None when there is none or it is
+    hidden. Staff (preview) are served a hidden page too. Every view asks this one function."""
+    view = _page_view(settings.HELP_PAGE_SLUG)
+    if view is None or (view.page.is_hidden and not preview):
+        return None
+    return view
+
+
+# A block kind's form, registered by the app that owns it: kind -> form_new(fields=, token=).
+_block_forms: dict[str, Callable[..., object]] = {}
+
+
+def help_page_block_form_register(kind: str, form_new: Callable[..., object]) -> None:
+    """Blocks of this kind show the form `form_new(fields=..., token=...)` makes, unbound.
+
+    `token` is the form-token placeholder on the page cached for every visitor, None on a page
+    rendered for one request (the form makes its own).
+    """
+    _block_forms[kind] = form_new
+
+
+def help_page_response(request, *, page_view=None, status=200, block_forms=None):
+    """The help page for this request. A view that has read the page passes it (page_view), and
+    a failed form post passes its bound form by block kind (block_forms) to show its errors."""
+    # Only a visitor with a session can be staff; everyone else costs no query here.
+    preview = request.user.is_staff
+    if page_view is None:
+        page_view = help_page_served(preview=preview)
+    if page_view is None:
+        raise Http404(_("The help page is not published."))
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    if not (preview or block_forms):
+        # What nearly every visitor gets: the finished page of this content version.
+        if query:
+            rendered = _search_rendered(page_view, query)
+        else:
+            rendered = rendered_page(
+                page_view,
+                HELP_PAGE_TEMPLATE,
+                lambda: _context(page_view, form_token=FORM_TOKEN_PLACEHOLDER),
+            )
+        return rendered.response(request)
+    context = _context(page_view, preview=preview, query=query, block_forms=block_forms)
+    return render(request, HELP_PAGE_TEMPLATE, context, status=status)
+
+
+def _search_rendered(page_view: PageView, query: str) -> RenderedPage:
+    """The finished page for this query, kept with its content version.
+
+    Keyed by the query as the visitor wrote it (trimmed), since the page shows it in the search
+    box; bounded by bytes, as one query matching everything costs as much as the whole page.
+    """
+    with _cache_lock:
+        if rendered := page_view.searches.get(query):
+            page_view.searches.move_to_end(query)
+            return rendered
+    context = _context(page_view, query=query, form_token=FORM_TOKEN_PLACEHOLDER)
+    rendered = page_render(HELP_PAGE_TEMPLATE, context)
+    if _rendered_size(rendered) > SEARCH_PAGES_BYTES:
+        return rendered
+    with _cache_lock:
+        page_view.searches[query] = rendered
+        kept = sum(_rendered_size(r) for r in page_view.searches.values())
+        while kept > SEARCH_PAGES_BYTES:
+            _, dropped = page_view.searches.popitem(last=False)
+            kept -= _rendered_size(dropped)
+    return rendered
+
+
+def _rendered_size(rendered: RenderedPage) -> int:
+    return len(rendered.head) + len(rendered.head_deflated) + len(rendered.tail)
+
+
+def _context(page_view, *, preview=False, query="", block_forms=None, form_token=None):
+    blocks = page_view.blocks_shown(preview=preview, query=query)
+    for shown in blocks:
+        bound = (block_forms or {}).get(shown.block.kind)
+        if bound is not None:
+            shown.form = bound
+        elif form_new := _block_forms.get(shown.block.kind):
+            shown.form = form_new(fields=shown.fields, token=form_token)
+    return {
+        "page": page_view.page,
+        "blocks": blocks,
+        "json_ld": page_view.json_ld,
+        "query": query,
+        "preview": preview,
+    }
+
+
+_cache: OrderedDict[tuple, PageView] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _page_view(slug: str) -> PageView | None:
+    page = _page_read(slug)
+    if page is None:
+        return None
+    key = (page.pk, page.content_version, get_language())
+    with _cache_lock:
+        if view := _cache.get(key):
+            _cache.move_to_end(key)
+            return view
+    view = _build(page)
+    with _cache_lock:
+        _cache[key] = view
+        while len(_cache) > CACHED_VERSIONS:
+            _cache.popitem(last=False)
+    return view
+
+
+_PAGE_FIELDS = [
+    "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version"
+]  # fmt: skip
+
+
+def _page_read(slug: str) -> HelpPage | None:
+    """The page row in one plain query.
+
+    This query runs on every request; through the ORM, building it costs more than the rest of a
+    cached page (measured: 0.3 ms against 20 us), so it is written out once here.
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(HelpPage._meta.get_field(name).column) for name in _PAGE_FIELDS)
+    sql = f"SELECT {columns} FROM {quote(HelpPage._meta.db_table)} WHERE {quote('slug')} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_PAGE_FIELDS, row, strict=True))
+    values["is_hidden"] = bool(values["is_hidden"])  # SQLite answers 0 or 1
+    return HelpPage.from_db(connection.alias, _PAGE_FIELDS, list(values.values()))
+
+
+def _build(page: HelpPage) -> PageView:
+    # Blocks come with their items, so a block with no entries or fields is not shown.
+    entries = list(
+        FaqEntry.objects.select_related("block").filter(block__page=page, is_archived=False)
+    )
+    fields = list(
+        FormField.objects.select_related("block").filter(block__page=page).order_by("position")
+    )
+    blocks: dict[int, Block] = {}
+    items: dict[int, list] = {}
+    for item in [*entries, *fields]:
+        blocks.setdefault(item.block_id, item.block)
+        items.setdefault(item.block_id, []).append(item)
+    template = get_template("includes/faq_entry.html")
+    views = []
+    for block in sorted(blocks.values(), key=lambda b: (b.position, b.pk)):
+        block_items = items[block.pk]
+        if block.kind == Block.Kind.FAQ:
+            rendered = tuple(
+                EntryView(
+                    e.pk,
+                    e.question,
+                    e.anchor,
+                    e.search_text,
+                    e.is_published,
+                    template.render({"entry": e}),
+                )
+                for e in block_items
+                if isinstance(e, FaqEntry)
+            )
+            views.append(BlockView(block=block, entries=rendered, fields=()))
+        else:
+            form_fields = tuple(f for f in block_items if isinstance(f, FormField))
+            views.append(BlockView(block=block, entries=(), fields=form_fields))
+    published = [e for e in entries if e.is_published]
+    return PageView(page=page, blocks=tuple(views), json_ld=faq_page_json_ld(published))

@@ -1,0 +1,61 @@
+import gzip
+
+import pytest
+from django.urls import reverse
+
+from faq.models import Block, FaqEntry, markdown_render
+from faq.pages import help_page_served
+from faq.search import search_normalize
+
+HELP_URL = reverse("faq:help_page")
+ANSWER = (
+    "Du finner innstillingen under «Min profil» i hovedmenyen. Endringen gjelder fra neste "
+    "bestilling og påvirker ikke ordrer som allerede er sendt.\n\nHusk å lagre før du går "
+    "videre, ellers forsvinner endringene dine. Les mer i "
+    "[brukerveiledningen](https://hjelp.sekvens.app/veiledning)."
+)
+
+
+def test_search_page_is_sent_compressed_like_the_page(client, seed):
+    response = client.get(HELP_URL, {"q": "passord"}, headers={"Accept-Encoding": "gzip"})
+
+    assert response["Content-Encoding"] == "gzip"
+    assert "glemt passordet" in gzip.decompress(response.content).decode()
+
+
+def test_search_page_is_rendered_once_per_query_and_content_version(client, seed):
+    client.get(HELP_URL, {"q": "passord"})
+    client.get(HELP_URL, {"q": "passord"})
+
+    assert list(help_page_served().searches) == ["passord"]
+
+
+# Measured: 1,803,105 bytes against 1.3 x (371,533 + 522,424): 2.02 x. Each answer is now on the
+# page once (the hidden search copy is gone), but every entry carries ~900 bytes of its own
+# feedback form and permalink; the bar needs one shared feedback form (help.js, help_form owners).
+@pytest.mark.xfail(strict=True, reason="per-entry feedback form markup: 2.02 x, bar 1.3 x")
+@pytest.mark.django_db
+def test_page_of_1000_entries_carries_each_answer_once_besides_its_json_ld(client, seed):
+    block = Block.objects.get(kind=Block.Kind.FAQ)
+    html = markdown_render(ANSWER)
+    FaqEntry.objects.bulk_create(
+        FaqEntry(
+            block=block,
+            question=f"Hvordan endrer jeg innstilling nummer {n}?",
+            answer=ANSWER,
+            answer_html=html,
+            search_text=search_normalize(f"Hvordan endrer jeg innstilling nummer {n}? {ANSWER}"),
+            anchor=f"innstilling-{n}",
+            position=100 + n,
+        )
+        for n in range(1000 - FaqEntry.objects.count())
+    )
+    FaqEntry.objects.filter(block=block).update(position=0)  # a bulk write renews the version
+
+    page = client.get(HELP_URL).content.decode()
+
+    entries = FaqEntry.objects.filter(is_published=True, is_archived=False)
+    content = sum(len(e.question) + len(e.answer_html) for e in entries)
+    json_ld = len(help_page_served().json_ld)
+    assert len(entries) == 1000
+    assert len(page.encode()) <= 1.3 * (content + json_ld)
