@@ -14,6 +14,7 @@ from faq.selectors import help_page_view
 from faq.views import help_page_render
 from tickets.forms import ContactForm
 from tickets.models import Ticket
+from tickets.references import reference_normalize
 from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
 
 TICKET_COOKIE = "sekvens_ticket"
@@ -59,7 +60,7 @@ def contact(request):
     response = HttpResponseRedirect(success, status=303)
     response.set_signed_cookie(
         TICKET_COOKIE,
-        str(ticket.pk),
+        ticket.reference,
         salt=TICKET_COOKIE,
         max_age=TICKET_COOKIE_MAX_AGE,
         httponly=True,
@@ -75,11 +76,13 @@ def thanks(request, slug):
     paths = [slug, f"{slug}/", f"/{slug}", f"/{slug}/"]
     if not Block.objects.filter(kind=Block.Kind.HELP_FORM, success_path__in=paths).exists():
         raise Http404
+    # The cookie holds the reference the customer may see, never the ticket's database id.
     try:
-        ticket_id = int(request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE))
-    except (KeyError, BadSignature, ValueError):
-        ticket_id = None
-    reference = Ticket(pk=ticket_id).reference if ticket_id else None
+        reference = reference_normalize(
+            request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE)
+        )
+    except (KeyError, BadSignature):
+        reference = None
     return render(request, "tickets/thanks.html", {"reference": reference})
 
 
