@@ -89,7 +89,8 @@ class Answer:
     number: int
     token: uuid.UUID
     status: int | None = None
-    ticket_id: int | None = None
+    # The ticket's reference, as the thanks page's signed cookie names it.
+    reference: str | None = None
     seconds: float = 0.0
     error: str = ""
 
@@ -106,6 +107,7 @@ class TicketRow(NamedTuple):
     email: str
     # As the app stores it: derived from the form's token, so only checked for being unique.
     submission_token: str | None
+    reference: str
 
 
 @dataclass
@@ -178,9 +180,10 @@ class Database:
             raise BenchError(f"reading {self.vendor} database {self.name}: {error}") from error
 
     def tickets(self) -> dict[int, TicketRow]:
-        rows = self.rows("SELECT id, email, submission_token FROM tickets_ticket")
+        rows = self.rows("SELECT id, email, submission_token, reference FROM tickets_ticket")
         return {
-            pk: TicketRow(email, token and str(uuid.UUID(str(token)))) for pk, email, token in rows
+            pk: TicketRow(email, token and str(uuid.UUID(str(token))), reference)
+            for pk, email, token, reference in rows
         }
 
     def emails(self) -> list[tuple[int, str, str, bool, int]]:
@@ -326,7 +329,7 @@ def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
         response = connection.getresponse()
         response.read()
     except (OSError, http.client.HTTPException) as error:
-        answer.status, answer.ticket_id = None, None
+        answer.status, answer.reference = None, None
         answer.error = f"{type(error).__name__}: {error}"
         return
     finally:
@@ -334,8 +337,8 @@ def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
     answer.seconds = time.perf_counter() - started
     answer.status = response.status
     for value in response.headers.get_all("Set-Cookie") or []:
-        if found := re.search(rf"{TICKET_COOKIE}=(\d+):", value):
-            answer.ticket_id = int(found[1])
+        if found := re.search(rf"{TICKET_COOKIE}=(SEK-[0-9A-Z]{{4}}-[0-9A-Z]{{4}}):", value):
+            answer.reference = found[1]
 
 
 def submissions_send(
@@ -397,19 +400,20 @@ def tickets_check(
     if cut_off and not cut_off_allowed:
         problems.append(f"{len(cut_off)} requests got no answer, e.g. {cut_off[0].error}")
     redirected = [answer for answer in answers if answer.status == 303]
-    unnamed = sum(answer.ticket_id is None for answer in redirected)
+    by_reference = {row.reference: row for row in tickets.values()}
+    unnamed = sum(answer.reference is None for answer in redirected)
     if unnamed:
         problems.append(f"{unnamed} 303 answers named no ticket in the {TICKET_COOKIE} cookie")
-    missing = sum(a.ticket_id is not None and a.ticket_id not in tickets for a in redirected)
+    missing = sum(a.reference is not None and a.reference not in by_reference for a in redirected)
     if missing:
         problems.append(f"{missing} tickets named by a 303 answer are not in the database")
     foreign = sum(
-        a.ticket_id in tickets and tickets[a.ticket_id].email != a.fields["email"]
+        a.reference in by_reference and by_reference[a.reference].email != a.fields["email"]
         for a in redirected
     )
     if foreign:
         problems.append(f"{foreign} 303 answers named another submission's ticket")
-    named = Counter(answer.ticket_id for answer in redirected if answer.ticket_id is not None)
+    named = Counter(answer.reference for answer in redirected if answer.reference is not None)
     twice = sum(n - 1 for n in named.values() if n > 1)
     if twice:
         problems.append(f"{twice} 303 answers named a ticket already named")
@@ -428,7 +432,7 @@ def tickets_check(
         problems.append(f"{len(tickets)} tickets for {len(answers)} submissions sent")
     elif not cut_off_allowed and len(tickets) < len(answers):
         problems.append(f"{len(tickets)} tickets for {len(answers)} submissions sent")
-    if len({_reference(pk) for pk in tickets}) != len(tickets):
+    if len({row.reference for row in tickets.values()}) != len(tickets):
         problems.append("ticket references repeat")
     return problems
 
@@ -722,12 +726,8 @@ def _code_changed(before: dict[Path, bytes]) -> list[str]:
     )
 
 
-def _reference(ticket_id: int) -> str:
-    return f"SEK-{ticket_id:06d}"  # as tickets.models.reference_for writes it
-
-
 def _subject_reference(subject: str) -> str | None:
-    found = re.search(r"\[(SEK-\d+)\]", subject)
+    found = re.search(r"\[(SEK-[0-9A-Z]{4}-[0-9A-Z]{4})\]", subject)
     return found[1] if found else None
 
 

@@ -198,6 +198,7 @@ def _tickets_create() -> None:
         "updated_at",
         "first_response_at",
         "resolved_at",
+        "reference",
     ]
     names = ", ".join(f'"{Ticket._meta.get_field(c).column}"' for c in columns)
     sql = (
@@ -227,6 +228,7 @@ def _ticket_rows(rng: random.Random, agent_ids: list[int]):
         for age, weights in [("recent", STATUS_WEIGHTS_RECENT), ("older", STATUS_WEIGHTS_OLDER)]
     }
     priorities, priority_weights = list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values())
+    references = set()
     for number in range(TICKETS):
         created = first + step * number
         choices, weights = statuses["recent" if now - created < RECENT else "older"]
@@ -251,7 +253,18 @@ def _ticket_rows(rng: random.Random, agent_ids: list[int]):
             str(min(resolved or responded or created, now)),
             responded and str(responded),
             resolved and str(resolved),
+            _reference_draw(references),
         )
+
+
+def _reference_draw(taken: set[str]) -> str:
+    # A million draws out of 34 billion repeat a dozen times or so; the app draws again too.
+    from tickets.references import reference_new
+
+    while (reference := reference_new()) in taken:
+        pass
+    taken.add(reference)
+    return reference
 
 
 def _messages(rng: random.Random) -> list[str]:

@@ -17,8 +17,8 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     TicketNote,
-    reference_parse,
 )
+from tickets.references import reference_legacy_id, reference_normalize
 from tickets.services import (
     TRACKED_FIELDS,
     ticket_change,
@@ -161,7 +161,10 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ["status", "priority", AssigneeFilter, EmailFailedFilter]
     list_select_related = ["assignee"]
     search_fields = ["email", "name", "message"]
-    search_help_text = _("Reference (SEK-000042), email address, name or words in the message.")
+    search_help_text = _(
+        "Reference (SEK-7K4Q-2MX9, or an old one like SEK-000042), email address, name or words "
+        "in the message."
+    )
     # A full count of a million tickets on every page view costs more than it tells.
     show_full_result_count = False
     list_per_page = 50
@@ -186,10 +189,6 @@ class TicketAdmin(admin.ModelAdmin):
         "source_page",
     ]
     inlines = [NoteThreadInline, NewNoteInline, EventInline, EmailInline]
-
-    @admin.display(description=_("reference"), ordering="pk")
-    def reference(self, ticket):
-        return ticket.reference
 
     @admin.display(description=_("subject"))
     def subject(self, ticket):
@@ -219,8 +218,12 @@ class TicketAdmin(admin.ModelAdmin):
         return actions
 
     def get_search_results(self, request, queryset, search_term):
-        # A reference is a primary-key lookup; matching it in the message text would scan them all.
-        if (pk := reference_parse(search_term)) is not None and not search_term.isdigit():
+        # A reference is an indexed lookup; matching it in the message text would scan them all.
+        # Read back over the phone, it may come in any case, with spaces or a misheard O or I.
+        if reference := reference_normalize(search_term):
+            return queryset.filter(reference=reference), False
+        # Tickets from before the readable references were told their id: SEK-000042.
+        if (pk := reference_legacy_id(search_term)) is not None and not search_term.isdigit():
             return queryset.filter(pk=pk), False
         return super().get_search_results(request, queryset, search_term)
 

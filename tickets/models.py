@@ -1,12 +1,13 @@
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FaqEntry, HelpPage
+from tickets.references import reference_new
 
-REFERENCE_PREFIX = "SEK-"
+REFERENCE_ATTEMPTS = 5
 
 
 class Ticket(models.Model):
@@ -23,6 +24,8 @@ class Ticket(models.Model):
         HIGH = "high", _("High")
         URGENT = "urgent", _("Urgent")
 
+    # Drawn at random when the ticket is created; what the customer and agents read and say.
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"))
     message = models.TextField(_("message"))
@@ -70,22 +73,22 @@ class Ticket(models.Model):
     def __str__(self):
         return self.reference
 
+    def save(self, *args, **kwargs):
+        if self.reference or not self._state.adding:
+            return super().save(*args, **kwargs)
+        # Two tickets drawing the same of 34 billion references is rare but possible: draw again.
+        for attempt in range(REFERENCE_ATTEMPTS):
+            self.reference = reference_new()
+            try:
+                with transaction.atomic(using=kwargs.get("using")):
+                    return super().save(*args, **kwargs)
+            except IntegrityError as error:
+                if "reference" not in str(error) or attempt == REFERENCE_ATTEMPTS - 1:
+                    self.reference = ""
+                    raise
+
     def get_absolute_url(self):
         return reverse("admin:tickets_ticket_change", args=[self.pk])
-
-    @property
-    def reference(self) -> str:
-        return reference_for(self.pk)
-
-
-def reference_for(pk: int | None) -> str:
-    return f"{REFERENCE_PREFIX}{pk:06d}" if pk else f"{REFERENCE_PREFIX}?"
-
-
-def reference_parse(text: str) -> int | None:
-    """The ticket id in "SEK-000042", "sek-42" or "42"; None when it is no reference."""
-    digits = text.strip().upper().removeprefix(REFERENCE_PREFIX)
-    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
 
 
 class TicketNote(models.Model):

@@ -13,6 +13,7 @@ from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_read
 from tickets.forms import ContactForm
 from tickets.models import Ticket
+from tickets.references import reference_normalize
 from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
 
 TICKET_COOKIE = "sekvens_ticket"
@@ -61,7 +62,7 @@ def contact(request):
     response = HttpResponseRedirect(success, status=303)
     response.set_signed_cookie(
         TICKET_COOKIE,
-        str(ticket.pk),
+        ticket.reference,
         salt=TICKET_COOKIE,
         max_age=TICKET_COOKIE_MAX_AGE,
         httponly=True,
@@ -78,11 +79,13 @@ def thanks(request, slug):
     # Editors may write the path with or without slashes; _success_url redirects to /slug/.
     if not form_block or form_block.block.success_path.strip("/") != slug:
         raise Http404
+    # The cookie holds the reference the customer may see, never the ticket's database id.
     try:
-        ticket_id = int(request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE))
-    except (KeyError, BadSignature, ValueError):
-        ticket_id = None
-    reference = Ticket(pk=ticket_id).reference if ticket_id else None
+        reference = reference_normalize(
+            request.get_signed_cookie(TICKET_COOKIE, salt=TICKET_COOKIE)
+        )
+    except (KeyError, BadSignature):
+        reference = None
     return render(request, "tickets/thanks.html", {"reference": reference})
 
 

@@ -1,0 +1,58 @@
+"""Ticket references customers can read aloud: SEK-7K4Q-2MX9 (Crockford base32, a check symbol).
+
+Seven random symbols (34 billion references) and a check symbol by Damm's algorithm over GF(32),
+which catches every single misheard symbol and every swap of two neighbours (Luhn mod 32 misses
+the swap of 0 and Z). The alphabet has no I, L, O or U; read
+back, I and L count as 1 and O as 0, and case, spaces and hyphens do not matter.
+"""
+
+import re
+import secrets
+
+PREFIX = "SEK-"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RANDOM_SYMBOLS = 7
+_VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
+_MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
+# Before the readable references, a ticket's reference was its id: SEK-000042.
+_LEGACY = re.compile(r"SEK-?0*(\d{1,12})")
+
+
+def reference_new() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_SYMBOLS))
+    return _formatted(body + _check_symbol(body))
+
+
+def reference_normalize(text: str) -> str | None:
+    """The reference written as we print it, or None when the text is no valid reference."""
+    compact = re.sub(r"[\s-]", "", text.upper()).removeprefix(PREFIX.rstrip("-"))
+    compact = compact.translate(_MISREAD)
+    if len(compact) != RANDOM_SYMBOLS + 1 or any(symbol not in _VALUE for symbol in compact):
+        return None
+    body, check = compact[:-1], compact[-1]
+    return _formatted(compact) if _check_symbol(body) == check else None
+
+
+def reference_legacy_id(text: str) -> int | None:
+    """The ticket id in an old reference ("SEK-000042"); None for anything else."""
+    match = _LEGACY.fullmatch(text.strip().upper())
+    return int(match[1]) if match else None
+
+
+def _formatted(symbols: str) -> str:
+    return f"{PREFIX}{symbols[:4]}-{symbols[4:]}"
+
+
+def _check_symbol(body: str) -> str:
+    # Damm's check with the quasigroup x * y = 2x + y in GF(32): for a != 1, (c*x)*y = (c*y)*x
+    # only when x = y, so no swap of neighbours and no single change keeps the result.
+    interim = 0
+    for symbol in body:
+        interim = _times_two(interim) ^ _VALUE[symbol]
+    return ALPHABET[_times_two(interim)]
+
+
+def _times_two(value: int) -> int:
+    # Multiplication by x in GF(2^5) modulo the primitive polynomial x^5 + x^2 + 1.
+    value <<= 1
+    return value ^ 0b100101 if value & 0b100000 else value
