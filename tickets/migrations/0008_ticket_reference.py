@@ -21,7 +21,7 @@ def references_draw(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0006_outboundemail_failed_at")]
+    dependencies = [("tickets", "0007_suggestion_counters_fill")]
 
     operations = [
         migrations.AddField(
