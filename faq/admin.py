@@ -22,6 +22,7 @@ from faq.models import (
     FormField,
     HelpFormBlock,
     HelpPage,
+    Synonym,
     help_pages_changed,
 )
 from faq.rendering import markdown_images_refused
@@ -285,3 +286,10 @@ def suggestion_deflection() -> dict | None:
 class FaqImageAdmin(admin.ModelAdmin):
     list_display = ["path", "image", "created_at"]
     search_fields = ["path"]
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    list_display = ["word", "equivalents", "updated_at"]
+    search_fields = ["word", "equivalents"]
+    fields = ["word", "equivalents"]

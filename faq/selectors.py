@@ -1,4 +1,4 @@
-"""The help page as visitors see it: at most three queries, rendered once per content version.
+"""The help page as visitors see it: at most four queries, rendered once per content version.
 
 Every change to the page, a block, an entry or a form field renews HelpPage.content_version (see
 faq.models), so a cached rendering is never served after a change: each request reads the page's
@@ -12,19 +12,16 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.template.loader import get_template
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from faq.models import Block, FaqEntry, FormField, HelpPage
-from faq.search import search_matches, search_normalize, search_terms
+from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym
+from faq.rendering import html_to_text
+from faq.search import SearchDocument, SearchIndex, search_highlight
 
 CACHED_VERSIONS = 8
-SUGGEST_MIN_WORD = 4
-# Common Norwegian words of four letters or more that say nothing about what a customer needs.
-SUGGEST_IGNORED_WORDS = frozenset(
-    "hvordan hvorfor hvor også eller ikke noen mine mitt min meg dere deres med være blir "
-    "bare etter denne dette disse kunne skulle ville hvis fordi hallo takk hilsen vennlig".split()
-)
+SEARCH_RESULTS_MAX = 20
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
@@ -60,40 +57,62 @@ class PageView:
     page: HelpPage
     blocks: tuple[BlockView, ...]
     json_ld: SafeString
+    # Search (faq.search): entries are keyed by anchor.
+    index: SearchIndex = field(compare=False, repr=False)
     # Finished pages made from this view (faq.responses), by template name.
     rendered: dict = field(default_factory=dict, compare=False, repr=False)
 
     def blocks_shown(self, *, preview: bool, query: str) -> list[ShownBlock]:
-        """The blocks with the entries a visitor sees: published (all, for staff) and matching."""
+        """The blocks with the entries a visitor sees: published (all, for staff) and matching.
+
+        With a query, the matching entries come best first, their matched words marked.
+        """
         shown = []
-        terms = search_terms(query)
+        ranked, terms = self.search(query, preview=preview) if query else ({}, frozenset())
         for view in self.blocks:
             visible = [e for e in view.entries if preview or e.is_published]
-            matching = [e for e in visible if search_matches(e.search_text, terms)]
-            html = mark_safe("".join(e.html for e in matching))  # noqa: S308 (rendered by our template)
+            if query:
+                matching = sorted(
+                    (e for e in visible if e.anchor in ranked), key=lambda e: ranked[e.anchor]
+                )
+                html = "".join(_entry_html_marked(e, terms) for e in matching)
+            else:
+                matching = visible
+                html = "".join(e.html for e in matching)
+            html = mark_safe(html)  # noqa: S308 (rendered by our template)
             shown.append(ShownBlock(view.block, view.fields, html, len(matching), len(visible)))
         return shown
+
+    def search(self, query: str, *, preview: bool) -> tuple[dict[str, int], frozenset[str]]:
+        """The matching entries' anchors with their rank, and the terms to mark in them."""
+        allowed = {e.anchor for b in self.blocks for e in b.entries if preview or e.is_published}
+        hits = self.index.rank(query, allowed=allowed, limit=SEARCH_RESULTS_MAX)
+        return {hit.key: rank for rank, hit in enumerate(hits)}, self.index.plan(
+            query
+        ).matched_terms
 
     @property
     def form_block(self) -> BlockView | None:
         return next((b for b in self.blocks if b.block.kind == Block.Kind.HELP_FORM), None)
 
     def suggestions(self, text: str, *, limit: int) -> list[EntryView]:
-        """Published entries that share the most words with the text (questions count double)."""
-        terms = {t for t in search_normalize(text).split() if len(t) >= SUGGEST_MIN_WORD}
-        terms -= SUGGEST_IGNORED_WORDS
-        scored = []
-        for view in self.blocks:
-            for entry in view.entries:
-                if not entry.is_published:
-                    continue
-                question = search_normalize(entry.question)
-                score = sum(
-                    (2 if term in question else 1) for term in terms if term in entry.search_text
-                )
-                if score:
-                    scored.append((-score, len(scored), entry))
-        return [entry for *_, entry in sorted(scored)[:limit]]
+        """The published entries that best answer the text, as the search ranks them."""
+        entries = {e.anchor: e for b in self.blocks for e in b.entries if e.is_published}
+        return [entries[hit.key] for hit in self.index.rank(text, allowed=entries, limit=limit)]
+
+
+def question_marked(question: str, terms) -> SafeString:
+    """The question with the matched words in <mark>; every piece of text is escaped."""
+    pieces = search_highlight(question, terms)
+    marked = (format_html("<mark>{}</mark>", text) if hit else escape(text) for text, hit in pieces)
+    return mark_safe("".join(marked))  # noqa: S308 (every piece escaped above)
+
+
+def _entry_html_marked(entry: EntryView, terms) -> str:
+    # The entry's rendering holds its question once, escaped, in this span (faq_entry.html).
+    plain = f"<span data-faq-question>{escape(entry.question)}</span>"
+    marked = f"<span data-faq-question>{question_marked(entry.question, terms)}</span>"
+    return entry.html.replace(plain, marked, 1)
 
 
 _cache: OrderedDict[tuple, PageView] = OrderedDict()
@@ -176,7 +195,11 @@ def _build(page: HelpPage) -> PageView:
             form_fields = tuple(f for f in block_items if isinstance(f, FormField))
             views.append(BlockView(block=block, entries=(), fields=form_fields))
     published = [e for e in entries if e.is_published]
-    return PageView(page=page, blocks=tuple(views), json_ld=_faq_json_ld(published))
+    index = SearchIndex(
+        [SearchDocument(e.anchor, e.question, html_to_text(e.answer_html)) for e in entries],
+        {s.word: s.equivalent_list for s in Synonym.objects.all()},
+    )
+    return PageView(page=page, blocks=tuple(views), json_ld=_faq_json_ld(published), index=index)
 
 
 def _faq_json_ld(entries: list[FaqEntry]) -> SafeString:

@@ -17,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
 from faq.responses import FORM_TOKEN_PLACEHOLDER, rendered_page
+from faq.search import search_highlight
 from faq.selectors import help_page_view
 from faq.services import faq_entry_vote
 from tickets.forms import ContactForm
@@ -70,6 +71,33 @@ def _context(page_view, *, preview=False, query="", contact_form=None, form_toke
         "query": query,
         "preview": preview,
     }
+
+
+@require_safe
+def search(request):
+    """The ranked answers for the search box as you type: anchors and questions, words marked."""
+    page_view = help_page_view(settings.HELP_PAGE_SLUG)
+    preview = request.user.is_staff
+    if page_view is None or (page_view.page.is_hidden and not preview):
+        raise Http404(_("The help page is not published."))
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    ranked, terms = page_view.search(query, preview=preview)
+    questions = {e.anchor: e.question for b in page_view.blocks for e in b.entries}
+    response = JsonResponse(
+        {
+            "results": [
+                {"anchor": anchor, "question": search_highlight(questions[anchor], terms)}
+                for anchor in sorted(ranked, key=ranked.get)
+            ]
+        }
+    )
+    # help.js asks with the page's content version (v), so an answer can be kept for as long as
+    # that version lasts; a stale or missing version, or a preview, is answered afresh.
+    if not preview and request.GET.get("v") == page_view.page.content_version:
+        response["Cache-Control"] = "public, max-age=86400"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached
