@@ -22,6 +22,7 @@ from faq.models import (
     FormField,
     HelpFormBlock,
     HelpPage,
+    Synonym,
     images_refused,
 )
 from faq.suggestions import suggestion_deflection
@@ -239,3 +240,10 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
 class FaqImageAdmin(admin.ModelAdmin):
     list_display = ["path", "image", "created_at"]
     search_fields = ["path"]
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    list_display = ["word", "equivalents", "updated_at"]
+    search_fields = ["word", "equivalents"]
+    fields = ["word", "equivalents"]

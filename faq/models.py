@@ -325,6 +325,30 @@ def images_refused(text: str) -> list[str]:
     return markdown_images_refused(text, resolve_image=stored_image_url)
 
 
+class Synonym(models.Model):
+    """A word customers use and the words the answers use for it; search treats them as one."""
+
+    word = models.CharField(_("word"), max_length=100, unique=True)
+    equivalents = models.CharField(
+        _("equivalents"),
+        max_length=500,
+        help_text=_("Words or phrases that mean the same, separated by commas."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = _("synonym")
+        verbose_name_plural = _("synonyms")
+
+    def __str__(self):
+        return self.word
+
+    @property
+    def equivalent_list(self) -> list[str]:
+        return [part.strip() for part in self.equivalents.split(",") if part.strip()]
+
+
 def help_pages_changed(**page_lookup) -> None:
     """Renew the content version of the pages that match, so the next request renders afresh."""
     HelpPage.objects.filter(**page_lookup).update(content_version=uuid.uuid4().hex)
@@ -343,6 +367,13 @@ def _block_changed(sender, instance, raw=False, **kwargs):
 def _item_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         help_pages_changed(blocks=instance.block_id)
+
+
+@receiver([post_save, post_delete], sender=Synonym)
+def _synonym_changed(sender, instance, raw=False, **kwargs):
+    # Every page's search index holds the synonyms.
+    if not raw:
+        help_pages_changed()
 
 
 @receiver([post_save, post_delete], sender=FaqImage)

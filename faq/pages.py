@@ -19,20 +19,23 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from faq.jsonld import faq_page_json_ld
-from faq.models import Block, FaqEntry, FormField, HelpPage
+from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym
+from faq.rendering import html_to_text
 from faq.responses import FORM_TOKEN_PLACEHOLDER, RenderedPage, page_render, rendered_page
-from faq.search import search_matches, search_suggestions, search_terms
+from faq.search import SearchDocument, SearchIndex, search_highlight
 
 CACHED_VERSIONS = 8
 # Search pages kept per content version and language, raw and gzip counted: about a dozen pages
 # of 1,000 matching entries, or thousands of the usual few-match searches, per worker process.
 SEARCH_PAGES_BYTES = 8 * 1024 * 1024
 QUERY_MAX_LENGTH = 200
+SEARCH_RESULTS_MAX = 20
 HELP_PAGE_TEMPLATE = "faq/help_page.html"
 
 
@@ -68,21 +71,40 @@ class PageView:
     page: HelpPage
     blocks: tuple[BlockView, ...]
     json_ld: SafeString
+    # Search (faq.search): entries are keyed by anchor.
+    index: SearchIndex = field(compare=False, repr=False)
     # Finished pages made from this view (faq.responses), by template name.
     rendered: dict = field(default_factory=dict, compare=False, repr=False)
     # Finished search pages, by query, least recently used first (help_page_response).
     searches: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
 
     def blocks_shown(self, *, preview: bool, query: str) -> list[ShownBlock]:
-        """The blocks with the entries a visitor sees: published (all, for staff) and matching."""
+        """The blocks with the entries a visitor sees: published (all, for staff) and matching.
+
+        With a query, the matching entries come best first, their matched words marked.
+        """
         shown = []
-        terms = search_terms(query)
+        ranked, terms = self.search(query, preview=preview) if query else ({}, frozenset())
         for view in self.blocks:
             visible = [e for e in view.entries if preview or e.is_published]
-            matching = [e for e in visible if search_matches(e.search_text, terms)]
-            html = mark_safe("".join(e.html for e in matching))  # noqa: S308 (rendered by our template)
+            if query:
+                matching = sorted(
+                    (e for e in visible if e.anchor in ranked), key=lambda e: ranked[e.anchor]
+                )
+                html = "".join(_entry_html_marked(e, terms) for e in matching)
+            else:
+                matching = visible
+                html = "".join(e.html for e in matching)
+            html = mark_safe(html)  # noqa: S308 (rendered by our template)
             shown.append(ShownBlock(view.block, view.fields, html, len(matching), len(visible)))
         return shown
+
+    def search(self, query: str, *, preview: bool) -> tuple[dict[str, int], frozenset[str]]:
+        """The matching entries' anchors with their rank, and the terms to mark in them."""
+        allowed = {e.anchor for b in self.blocks for e in b.entries if preview or e.is_published}
+        hits = self.index.rank(query, allowed=allowed, limit=SEARCH_RESULTS_MAX)
+        ranked = {hit.key: rank for rank, hit in enumerate(hits)}
+        return ranked, self.index.plan(query).matched_terms
 
     @property
     def form_block(self) -> BlockView | None:
@@ -95,8 +117,23 @@ class PageView:
         return next((e for e in self.entries_published() if e.pk == entry_id), None)
 
     def suggestions(self, text: str, *, limit: int) -> list[EntryView]:
-        """Published entries that share the most words with the text (questions count double)."""
-        return search_suggestions(self.entries_published(), text, limit=limit)
+        """The published entries that best answer the text, as the search ranks them."""
+        entries = {e.anchor: e for e in self.entries_published()}
+        return [entries[hit.key] for hit in self.index.rank(text, allowed=entries, limit=limit)]
+
+
+def question_marked(question: str, terms) -> SafeString:
+    """The question with the matched words in <mark>; every piece of text is escaped."""
+    pieces = search_highlight(question, terms)
+    marked = (format_html("<mark>{}</mark>", text) if hit else escape(text) for text, hit in pieces)
+    return mark_safe("".join(marked))  # noqa: S308 (every piece escaped above)
+
+
+def _entry_html_marked(entry: EntryView, terms) -> str:
+    # The entry's rendering holds its question once, escaped, in this span (faq_entry.html).
+    plain = f"<span data-faq-question>{escape(entry.question)}</span>"
+    marked = f"<span data-faq-question>{question_marked(entry.question, terms)}</span>"
+    return entry.html.replace(plain, marked, 1)
 
 
 def help_page_served(*, preview: bool = False) -> PageView | None:
@@ -270,4 +307,10 @@ def _build(page: HelpPage) -> PageView:
             form_fields = tuple(f for f in block_items if isinstance(f, FormField))
             views.append(BlockView(block=block, entries=(), fields=form_fields))
     published = [e for e in entries if e.is_published]
-    return PageView(page=page, blocks=tuple(views), json_ld=faq_page_json_ld(published))
+    index = SearchIndex(
+        [SearchDocument(e.anchor, e.question, html_to_text(e.answer_html)) for e in entries],
+        {s.word: s.equivalent_list for s in Synonym.objects.all()},
+    )
+    return PageView(
+        page=page, blocks=tuple(views), json_ld=faq_page_json_ld(published), index=index
+    )

@@ -5,5 +5,6 @@ from faq import views
 app_name = "faq"
 urlpatterns = [
     path("", views.help_page, name="help_page"),
+    path("sok/", views.search, name="search"),
     path("svar/<int:entry_id>/tilbakemelding/", views.entry_feedback, name="feedback"),
 ]

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
-from faq.pages import help_page_response
+from faq.pages import QUERY_MAX_LENGTH, help_page_response, help_page_served
+from faq.search import search_highlight
 from faq.services import faq_entry_vote
 
 VOTE_COOKIE = "faq_feedback"
@@ -37,6 +38,33 @@ def help_page_render(request, *, contact_form=None, status=200):
     """The help page with a failed contact form; faq.pages.help_page_response is the API."""
     forms = None if contact_form is None else {Block.Kind.HELP_FORM: contact_form}
     return help_page_response(request, status=status, block_forms=forms)
+
+
+@require_safe
+def search(request):
+    """The ranked answers for the search box as you type: anchors and questions, words marked."""
+    preview = request.user.is_staff
+    page_view = help_page_served(preview=preview)
+    if page_view is None:
+        raise Http404(_("The help page is not published."))
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    ranked, terms = page_view.search(query, preview=preview)
+    questions = {e.anchor: e.question for b in page_view.blocks for e in b.entries}
+    response = JsonResponse(
+        {
+            "results": [
+                {"anchor": anchor, "question": search_highlight(questions[anchor], terms)}
+                for anchor in sorted(ranked, key=ranked.get)
+            ]
+        }
+    )
+    # help.js asks with the page's content version (v), so an answer can be kept for as long as
+    # that version lasts; a stale or missing version, or a preview, is answered afresh.
+    if not preview and request.GET.get("v") == page_view.page.content_version:
+        response["Cache-Control"] = "public, max-age=86400"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached

@@ -78,7 +78,7 @@ def test_typing_in_the_search_field_keeps_only_matching_questions(page, seed):
     page.get_by_role("searchbox").press_sequentially("passord")
 
     expect(page.locator("details.faq-entry > summary:visible")).to_have_text(
-        ["Hvordan logger jeg meg inn?", "Jeg har glemt passordet mitt."]
+        ["Jeg har glemt passordet mitt.", "Hvordan logger jeg meg inn?"]
     )
     expect(page.locator("[data-faq-status]")).to_have_text("2 svar passer med søket ditt.")
 
@@ -169,3 +169,14 @@ def test_help_page_with_an_answer_open_has_no_horizontal_scrollbar(page, seed, d
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll_width <= client_width
+
+
+def test_typing_a_sentence_ranks_the_answers_and_marks_the_matched_words(page, seed):
+    page.goto("/")
+
+    page.get_by_role("searchbox").press_sequentially("ny leveringsadresse")
+
+    expect(page.locator("details.faq-entry > summary:visible").first).to_have_text(
+        "Kan jeg endre leveringsadressen min?"
+    )
+    expect(page.locator("details.faq-entry:visible mark").first).to_have_text("leveringsadressen")

@@ -17,8 +17,8 @@ HELP_URL = reverse("faq:help_page")
 
 def questions_on(response) -> list[str]:
     return [
-        unescape(q).strip()
-        for q in re.findall(r'<summary class="faq-question"[^>]*>([^<]*)', response.text)
+        unescape(re.sub(r"</?mark>", "", q)).strip()
+        for q in re.findall(r"<span data-faq-question>(.*?)</span>", response.text)
     ]
 
 
@@ -95,8 +95,8 @@ def test_editor_change_to_the_form_shows_on_the_next_request(client, seed):
 @pytest.mark.parametrize(
     "query, expected",
     [
-        ("passord", ["Hvordan logger jeg meg inn?", "Jeg har glemt passordet mitt."]),
-        ("PASSORDET", ["Jeg har glemt passordet mitt."]),
+        ("passord", ["Jeg har glemt passordet mitt.", "Hvordan logger jeg meg inn?"]),
+        ("PASSORDET", ["Jeg har glemt passordet mitt.", "Hvordan logger jeg meg inn?"]),
         ("kanséllere", ["Kan jeg kansellere en bestilling?"]),
         ("fakturaadressen låst", ["Kan jeg oppdatere fakturaadressen?"]),
         ("støtt", ["Jeg har oppdaget en feil i Sekvens. Hvor kan jeg melde fra?"]),
@@ -120,9 +120,9 @@ def test_search_with_no_match_offers_the_contact_form(client, seed):
 
 
 def test_search_says_how_many_answers_match_and_links_back_to_all(client, seed):
-    response = client.get(HELP_URL, {"q": "kundeservice"})
+    response = client.get(HELP_URL, {"q": "passord"})
 
-    assert "6 svar passer med «kundeservice»." in response.text
+    assert "2 svar passer med «passord»." in response.text
     assert ">Vis alle spørsmål</a>" in response.text
 
 
@@ -144,7 +144,7 @@ def test_staff_see_a_hidden_entry_marked_hidden(admin_client, seed):
     response = admin_client.get(HELP_URL)
 
     assert (
-        'Hvor er varene mine? <span class="badge text-bg-warning" lang="nb">Skjult</span>'
+        'Hvor er varene mine?</span> <span class="badge text-bg-warning" lang="nb">Skjult</span>'
         in response.text
     )
 
@@ -217,13 +217,13 @@ def test_hostile_question_is_shown_as_text_everywhere(client, make_entry):
     assert "\\u003C/script\\u003E" in response.text
 
 
-def test_help_page_takes_three_queries_cold_and_one_warm_whatever_the_entries(
+def test_help_page_takes_four_queries_cold_and_one_warm_whatever_the_entries(
     client, seed, django_assert_num_queries, make_entry
 ):
     for _ in range(100):
         make_entry(block=Block.objects.get(kind=Block.Kind.FAQ), answer="Langt svar. " * 200)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         cold = client.get(HELP_URL)
     with django_assert_num_queries(1):
         warm = client.get(HELP_URL)

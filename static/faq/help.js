@@ -2,13 +2,6 @@
 (function () {
   "use strict";
 
-  // Mirrors faq/search.py: lower case, accents dropped, but å, æ and ø kept.
-  function normalize(text) {
-    return text.toLocaleLowerCase("nb").normalize("NFD")
-      .replace(/[\u0300-\u0309\u030b-\u036f]/g, "").normalize("NFC")
-      .replace(/\s+/g, " ").trim();
-  }
-
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));
     var entry = id && document.getElementById(id);
@@ -19,34 +12,62 @@
     }
   }
 
+  // The server ranks (faq/search.py); this shows its answer: the matching entries best first,
+  // their matched words in <mark>, built as text nodes so no question can bring in markup.
   function setUpSearch(block) {
     var input = block.querySelector("[data-faq-search]");
     var status = block.querySelector("[data-faq-status]");
     var empty = block.querySelector("[data-faq-empty]");
-    var entries = Array.prototype.slice.call(block.querySelectorAll("[data-faq-list] > details"));
-    // The page carries each answer once: the text searched is read from the entry itself, as
-    // faq/search.py reads the question and the answer's text.
-    var texts = entries.map(function (entry) {
-      var answer = entry.querySelector(".faq-answer > [lang]");
-      return normalize(entry.querySelector("summary").textContent + " " +
-        (answer ? answer.textContent : ""));
-    });
-    var timer;
+    var list = block.querySelector("[data-faq-list]");
+    var entries = Array.prototype.slice.call(list.querySelectorAll(":scope > details"));
+    var questions = new Map(entries.map(function (entry) {
+      var span = entry.querySelector("[data-faq-question]");
+      return [entry.id, { span: span, text: span.textContent }];
+    }));
+    var timer, asked = 0;
+
+    function mark(entry, pieces) {
+      var question = questions.get(entry.id);
+      question.span.replaceChildren.apply(question.span, (pieces || [[question.text, false]])
+        .map(function (piece) {
+          if (!piece[1]) { return document.createTextNode(piece[0]); }
+          var marked = document.createElement("mark");
+          marked.textContent = piece[0];
+          return marked;
+        }));
+    }
+
+    function show(results, query) {
+      var ranked = new Map(results.map(function (r) { return [r.anchor, r.question]; }));
+      entries.forEach(function (entry) {
+        entry.hidden = query !== "" && !ranked.has(entry.id);
+        mark(entry, ranked.get(entry.id));
+      });
+      var order = query ? results.map(function (r) { return document.getElementById(r.anchor); })
+        .filter(function (entry) { return entry && list.contains(entry); }) : entries;
+      order.forEach(function (entry) { list.appendChild(entry); });
+      var shown = query ? order.length : entries.length;
+      empty.hidden = shown !== 0;
+      status.textContent = query ? status.dataset[shown === 1 ? "one" : "many"]
+        .replace("%s", shown) : "";
+    }
+
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var terms = normalize(input.value).split(" ").filter(Boolean);
-        var shown = 0;
-        entries.forEach(function (entry, index) {
-          var text = texts[index];
-          var match = terms.every(function (term) { return text.indexOf(term) !== -1; });
-          entry.hidden = !match;
-          if (match) { shown += 1; }
-        });
-        empty.hidden = shown !== 0;
-        status.textContent = terms.length ? status.dataset[shown === 1 ? "one" : "many"]
-          .replace("%s", shown) : "";
-      }, 120);
+        var query = input.value.trim();
+        var number = asked += 1;
+        if (!query) { show([], ""); return; }
+        var url = block.dataset.searchUrl + "?" +
+          new URLSearchParams({ q: query, v: block.dataset.version });
+        fetch(url, { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : Promise.reject(); })
+          .then(function (data) {
+            // An answer to an older query that arrives late must not replace a newer one.
+            if (number === asked) { show(data.results, query); }
+          })
+          .catch(function () { /* the form still searches with ?q= on submit */ });
+      }, 200);
     });
   }
 
