@@ -190,6 +190,10 @@ RATELIMIT_IP_META_KEY = "sekvens_help.clients.client_ip"
 GUNICORN_BIND = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
 # Tickets one address may send: "COUNT/PERIOD", PERIOD like 10m, 1h.
 CONTACT_RATE_LIMIT = env.str("CONTACT_RATE_LIMIT", default="5/10m")
+# Votes on FAQ answers one address may cast, and suggestion lookups while writing (one a pause
+# in typing), per period.
+VOTE_RATE_LIMIT = env.str("VOTE_RATE_LIMIT", default="30/10m")
+SUGGEST_RATE_LIMIT = env.str("SUGGEST_RATE_LIMIT", default="60/m")
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
