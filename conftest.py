@@ -2,8 +2,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.core.cache import cache
+from django.test import Client, override_settings
 from django.utils import translation
 
 from faq.cms import help_page_import
@@ -15,6 +17,24 @@ SEED_PATH = Path(__file__).parent / "fixtures" / "hjelp-og-support.md"
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    """The rate limits' cache files (diskcache) of this run, not var/'s."""
+    default = settings.CACHES["default"]
+    if default["BACKEND"] != "diskcache.DjangoCache":
+        yield
+        return
+    location = str(tmp_path_factory.mktemp("cache"))
+    with override_settings(CACHES={"default": default | {"LOCATION": location}}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _cache_clear(_cache_in_tmp):
+    # No test transaction rolls the cache files back: each test starts with no counts.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,6 @@ VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
 VOTES_KEPT = 100
 VOTE_VALUES = {"ja": True, "nei": False}
-VOTE_RATE_LIMIT = "30/10m"
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -78,7 +77,9 @@ def entry_feedback(request, entry_id):
         return HttpResponseForbidden(
             _("Votes are only taken from this site."), content_type="text/plain"
         )
-    if is_ratelimited(request, group="feedback", key="ip", rate=VOTE_RATE_LIMIT, increment=True):
+    if is_ratelimited(
+        request, group="feedback", key="ip", rate=settings.VOTE_RATE_LIMIT, increment=True
+    ):
         return HttpResponse(
             _("Too many votes; please try again later."), status=429, content_type="text/plain"
         )

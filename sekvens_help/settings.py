@@ -152,21 +152,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 
-# Shared by every web process: the rate limit counts here.
+# Shared by every web process: the rate limits count here. Without Redis, in SQLite files of their
+# own (diskcache): its increments are atomic across processes, and counting takes the lock of a
+# cache file, never the main database's write lock, which ticket writes wait for. The database
+# cache in the main database made every submission take that lock three times.
 if redis_url := env.str("REDIS_URL", default=""):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "sekvens_cache",
-        }
-    }
-# django-ratelimit flags the database cache because its increment is not atomic: under a burst from
-# one address a submission or two past the limit may get through. Redis (REDIS_URL) is exact.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(VAR_DIR / "cache")}}
+# django-ratelimit warns about every cache it does not list, diskcache too; its counts are exact.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
 # Behind a proxy every request comes from the proxy: name the header it puts the client's
 # address in (e.g. HTTP_X_REAL_IP), or the whole world shares one limit. The header is believed
@@ -190,6 +187,10 @@ RATELIMIT_IP_META_KEY = "sekvens_help.clients.client_ip"
 GUNICORN_BIND = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
 # Tickets one address may send: "COUNT/PERIOD", PERIOD like 10m, 1h.
 CONTACT_RATE_LIMIT = env.str("CONTACT_RATE_LIMIT", default="5/10m")
+# Votes on FAQ answers one address may cast, and suggestion lookups while writing (one a pause
+# in typing), per period.
+VOTE_RATE_LIMIT = env.str("VOTE_RATE_LIMIT", default="30/10m")
+SUGGEST_RATE_LIMIT = env.str("SUGGEST_RATE_LIMIT", default="60/m")
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

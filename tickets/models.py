@@ -139,7 +139,8 @@ class TicketEvent(models.Model):
 
 
 class OutboundEmail(models.Model):
-    """An email written in the same transaction as what caused it, and sent by the worker."""
+    """An email written in the same transaction as what caused it; the worker renders its
+    bodies (tickets.emails.email_message) and sends it."""
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("Confirmation to the customer")
@@ -149,12 +150,14 @@ class OutboundEmail(models.Model):
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
     )
+    # The public note a reply sends; none for the other kinds.
+    note = models.ForeignKey(
+        TicketNote, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("note")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind)
     to = models.EmailField(_("to"))
     reply_to = models.EmailField(_("reply to"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
-    text_body = models.TextField()
-    html_body = models.TextField()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

@@ -1,5 +1,6 @@
 """Ticket actions that must happen together: one function each, one transaction."""
 
+import ipaddress
 import uuid
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_ratelimit.core import is_ratelimited
 
 from faq.models import FaqEntry, HelpPage
 from faq.suggestions import suggestions_sent_anyway, suggestions_shown
@@ -24,6 +26,63 @@ TRACKED_FIELDS = ["status", "priority", "assignee"]
 
 class TicketAnonymised(Exception):
     """The ticket was anonymised: nothing about the customer may be stored on it again."""
+
+
+class SubmissionLimited(Exception):
+    """The form may not make this ticket: too many from the address in CONTACT_RATE_LIMIT's
+    period, or (`is_daily`) one of the daily limits reached."""
+
+    def __init__(self, *, is_daily: bool):
+        super().__init__("daily limit" if is_daily else "rate limit")
+        self.is_daily = is_daily
+
+
+def submission_key(*, form_token: uuid.UUID, name: str, email: str, message: str) -> uuid.UUID:
+    """The one-time form token and what was written: the same form sent again has the same key,
+    a new message sent from a page the browser brought back (same token) a new one."""
+    return uuid.uuid5(form_token, "\x1f".join([name, email, message]))
+
+
+def ticket_submit(
+    *,
+    name: str,
+    email: str,
+    message: str,
+    form_token: uuid.UUID,
+    source_page: HelpPage,
+    client_ip: str,
+) -> Ticket:
+    """The contact form's ticket. The same form sent again (a reload, a second click) returns
+    its first ticket and counts against no limit; a new one is refused with SubmissionLimited
+    past the address's rate limit or a daily limit.
+    """
+    key = submission_key(form_token=form_token, name=name, email=email, message=message)
+    # Read and counted before ticket_create's transaction, which is then the submission's only
+    # write to the database: on SQLite the write lock is held for the INSERTs alone.
+    if ticket := Ticket.objects.filter(submission_token=key).first():
+        return ticket
+    if _rate_limited(group="contact", client_ip=client_ip, rate=settings.CONTACT_RATE_LIMIT):
+        raise SubmissionLimited(is_daily=False)
+    if not ticket_submission_allowed(email=email):
+        raise SubmissionLimited(is_daily=True)
+    ticket, _ = ticket_create(
+        name=name,
+        email=email,
+        message=message,
+        submission_token=key,
+        form_token=form_token,
+        source_page=source_page,
+    )
+    return ticket
+
+
+def _rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
+    # Counted per address as django-ratelimit's "ip" key does: an IPv6 visitor holds a whole /64.
+    network = ipaddress.ip_network(f"{client_ip}/{64 if ':' in client_ip else 32}", strict=False)
+    address = str(network.network_address)
+    return is_ratelimited(
+        None, group=group, key=lambda _group, _request: address, rate=rate, increment=True
+    )
 
 
 def _emails_queue(emails: list[OutboundEmail]) -> None:

@@ -4,13 +4,13 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tickets.emails import email_message
 from tickets.models import OutboundEmail
 
 # The first wait is settings.EMAIL_RETRY_SECONDS; it doubles with each failure, up to this.
@@ -31,7 +31,7 @@ def outbound_email_send(*, email_id: int) -> str:
 
 
 def _send(email_id: int) -> str:
-    email = OutboundEmail.objects.filter(pk=email_id).select_related("ticket").first()
+    email = OutboundEmail.objects.filter(pk=email_id).select_related("ticket", "note").first()
     if email is None:
         return "gone"
     if email.sent_at:
@@ -42,15 +42,9 @@ def _send(email_id: int) -> str:
         # Queued before or while its ticket was anonymised: its text may hold what that removed.
         email.delete()
         return "no address"
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-        reply_to=[email.reply_to] if email.reply_to else None,
-    )
-    message.attach_alternative(email.html_body, "text/html")
-    message.send()
+    # Rendered here, not when the ticket was written: the submission's transaction holds the
+    # database's write lock, and four templates took longer than its INSERTs.
+    email_message(email).send()
     OutboundEmail.objects.filter(pk=email_id).update(
         sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
     )

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -11,10 +9,10 @@ from django_ratelimit.core import is_ratelimited
 from faq.models import Block
 from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_read
+from sekvens_help.clients import client_ip
 from tickets.forms import ContactForm
-from tickets.models import Ticket
 from tickets.references import reference_normalize
-from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
+from tickets.services import SubmissionLimited, suggestion_impressions_record, ticket_submit
 
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
@@ -38,27 +36,17 @@ def contact(request):
     success = _success_url(form_block.block)
     if form.is_spam():
         return HttpResponseRedirect(success, status=303)
-    token = form.cleaned_data["token"]
-    # The same form sent again (a reload, a second click) finds its first ticket and does not
-    # count against the rate limit. The key includes what was written, so a new message sent
-    # from a page the browser brought back (same token) is a new ticket, not lost.
-    key = submission_key(token, form.cleaned_data)
-    ticket = Ticket.objects.filter(submission_token=key).first()
-    if ticket is None:
-        if is_ratelimited(
-            request, group="contact", key="ip", rate=settings.CONTACT_RATE_LIMIT, increment=True
-        ):
-            return render(request, "429.html", status=429)
-        if not ticket_submission_allowed(email=form.cleaned_data["email"]):
-            return render(request, "429.html", {"is_daily": True}, status=429)
-        ticket, _ = ticket_create(
+    try:
+        ticket = ticket_submit(
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],
             message=form.cleaned_data["message"],
-            submission_token=key,
-            form_token=token,
+            form_token=form.cleaned_data["token"],
             source_page=page_view.page,
+            client_ip=client_ip(request),
         )
+    except SubmissionLimited as limited:
+        return render(request, "429.html", {"is_daily": limited.is_daily}, status=429)
     response = HttpResponseRedirect(success, status=303)
     response.set_signed_cookie(
         TICKET_COOKIE,
@@ -92,7 +80,9 @@ def thanks(request, slug):
 @require_POST
 def suggest(request):
     """Up to three FAQ answers for the message being written; each one shown is recorded."""
-    if is_ratelimited(request, group="suggest", key="ip", rate="60/m", increment=True):
+    if is_ratelimited(
+        request, group="suggest", key="ip", rate=settings.SUGGEST_RATE_LIMIT, increment=True
+    ):
         return JsonResponse({"suggestions": []}, status=429)
     page_view = help_page_served()
     text = request.POST.get("message", "")[:SUGGEST_TEXT_MAX]
@@ -107,10 +97,6 @@ def suggest(request):
     return JsonResponse(
         {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
     )
-
-
-def submission_key(token: uuid.UUID, data: dict) -> uuid.UUID:
-    return uuid.uuid5(token, "\x1f".join(data[f] for f in ("name", "email", "message")))
 
 
 def _success_url(block: Block) -> str:

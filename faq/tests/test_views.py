@@ -443,6 +443,19 @@ def test_one_address_cannot_vote_endlessly(client, seed, settings):
     assert answers[-1] == 429
 
 
+def test_vote_limit_is_the_vote_rate_limit_setting(client, seed, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.VOTE_RATE_LIMIT = "2/10m"
+    entry = FaqEntry.objects.first()
+
+    answers = [vote(Client(), entry, "ja").status_code for _ in range(3)]
+
+    cache.clear()
+    assert answers == [200, 200, 429]
+
+
 def test_importing_a_missing_image_later_shows_it_on_the_page(client, seed, tmp_path):
     from django.core.files.base import ContentFile
 

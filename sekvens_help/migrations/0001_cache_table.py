@@ -1,8 +1,8 @@
 """The database cache's table, so that `migrate` alone gives a working site.
 
-The rate limits count in the default cache; when it is Django's database cache (no REDIS_URL),
-its table used to come only from `manage.py createcachetable`, and a deploy that forgot it
-answered every contact form with a 500. This creates it for every database cache in CACHES.
+A database cache's table used to come only from `manage.py createcachetable`, and a deploy that
+forgot it answered every contact form with a 500. This creates it for every database cache in
+CACHES; the default cache (diskcache, or Redis) makes its own storage and needs none.
 """
 
 from django.conf import settings

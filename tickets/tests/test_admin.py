@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from tickets.emails import email_message
 from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
 from tickets.references import reference_new
 from tickets.services import ticket_change, ticket_reply, tickets_erase
@@ -377,7 +378,8 @@ def test_public_reply_creates_note_email_and_first_response(agent_client, agent,
     email = OutboundEmail.objects.get()
     assert (email.kind, email.to) == (OutboundEmail.Kind.REPLY, "kari@example.no")
     assert ticket.reference in email.subject
-    assert "Fakturaen er sendt på nytt." in email.text_body
+    assert email.note == note
+    assert "Fakturaen er sendt på nytt." in email_message(email).body
     ticket.refresh_from_db()
     assert ticket.first_response_at == note.created_at
 

@@ -1,4 +1,5 @@
 import pytest
+from django.test.signals import template_rendered
 from django.utils.translation import gettext, override
 
 from tickets.models import Ticket, TicketNote
@@ -24,6 +25,34 @@ def text_of(message) -> str:
 
 def html_of(message) -> str:
     return message.get_body(("html",)).get_content().replace("\r\n", "\n")
+
+
+def test_creating_a_ticket_renders_no_email_template(make_ticket):
+    rendered = []
+
+    def record(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        ticket = make_ticket()
+    finally:
+        template_rendered.disconnect(record)
+
+    assert rendered == []
+    assert ticket.emails.count() == 2
+
+
+def test_reply_is_rendered_from_its_note_when_the_worker_sends_it(
+    make_ticket, smtp_server, worker_run
+):
+    ticket = make_ticket(email="kari@example.no")
+    ticket_reply(ticket=ticket, author=None, body="Fakturaen er sendt.", is_public=True)
+
+    worker_run()
+
+    reply = [m for m in smtp_server.messages if "Fakturaen er sendt." in text_of(m)]
+    assert [m["To"] for m in reply] == ["kari@example.no"]
 
 
 def test_contact_form_emails_the_customer_and_support_once_the_worker_runs(

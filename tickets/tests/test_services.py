@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -5,13 +6,17 @@ from django.utils import timezone
 
 from tickets.models import OutboundEmail, Ticket, TicketNote
 from tickets.services import (
+    SubmissionLimited,
     TicketAnonymised,
     ticket_change,
     ticket_reply,
+    ticket_submit,
     tickets_erase,
     tickets_export,
     tickets_purge,
 )
+
+FORM = {"name": "Kari", "email": "kari@example.no", "message": "Fakturaen mangler."}
 
 
 @pytest.fixture
@@ -100,3 +105,52 @@ def test_internal_note_on_an_anonymised_ticket_is_refused(ticket):
         ticket_reply(ticket=ticket, author=None, body="Kari er sint", is_public=False)
 
     assert not TicketNote.objects.exists()
+
+
+def submit(seed, form_token, client_ip="203.0.113.5", **overrides):
+    return ticket_submit(
+        **FORM | overrides, form_token=form_token, source_page=seed, client_ip=client_ip
+    )
+
+
+def test_submitting_the_same_form_again_returns_its_first_ticket(seed):
+    form_token = uuid.uuid4()
+
+    first = submit(seed, form_token)
+    again = submit(seed, form_token)
+
+    assert again == first
+    assert Ticket.objects.count() == 1
+
+
+def test_a_new_message_with_the_same_form_token_is_a_new_ticket(seed):
+    form_token = uuid.uuid4()
+
+    first = submit(seed, form_token)
+    second = submit(seed, form_token, message="Og purringen også.")
+
+    assert second != first
+
+
+def test_the_same_form_sent_again_does_not_count_against_the_rate_limit(seed, settings):
+    settings.CONTACT_RATE_LIMIT = "1/10m"
+    form_token = uuid.uuid4()
+    submit(seed, form_token)
+
+    again = submit(seed, form_token)
+
+    assert again.submission_token is not None
+    with pytest.raises(SubmissionLimited) as limited:
+        submit(seed, uuid.uuid4())
+    assert limited.value.is_daily is False
+
+
+def test_submission_past_the_daily_limit_of_an_address_is_refused_as_daily(seed, settings):
+    settings.CONFIRMATION_DAILY_LIMIT = 1
+    submit(seed, uuid.uuid4())
+
+    with pytest.raises(SubmissionLimited) as limited:
+        submit(seed, uuid.uuid4(), client_ip="203.0.113.6")
+
+    assert limited.value.is_daily is True
+    assert Ticket.objects.count() == 1

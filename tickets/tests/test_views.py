@@ -505,6 +505,14 @@ def test_suggestions_need_the_csrf_token_the_page_gives(seed):
     assert accepted.status_code == 200
 
 
+def test_suggestion_limit_is_the_suggest_rate_limit_setting(client, seed, settings):
+    settings.SUGGEST_RATE_LIMIT = "2/m"
+
+    statuses = [suggest(client, FORGOT_PASSWORD, REMOTE_ADDR="203.0.113.7") for _ in range(3)]
+
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+
+
 def test_suggestions_put_the_best_matching_answer_first_with_its_link(client, seed):
     response = suggest(client, FORGOT_PASSWORD)
 
