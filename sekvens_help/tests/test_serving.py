@@ -144,6 +144,26 @@ def test_help_page_blocks_its_first_view_on_one_stylesheet_only(client, collecte
     assert "bootstrap.min.css" not in response.text
 
 
+@pytest.mark.django_db
+def test_help_page_links_its_icon(client, collected_static, seed):
+    response = client.get(reverse("faq:help_page"))
+
+    assert f'<link rel="icon" href="{static("faq/favicon.svg")}" type="image/svg+xml">' in (
+        response.text
+    )
+
+
+def test_favicon_ico_is_redirected_to_the_hashed_icon(client, collected_static):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("faq/favicon.svg")
+    assert response["Cache-Control"] == "public, max-age=86400"
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
+
+
 def test_committed_site_css_is_a_fresh_build_of_site_scss():
     sass = pytest.importorskip("sass", reason="libsass builds site.css (make css)")
     if not BOOTSTRAP_SCSS.is_dir():
