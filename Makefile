@@ -13,7 +13,7 @@ PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 \
 # without them those tests are skipped (failed in CI, where SEKVENS_REQUIRE_BROWSER=1).
 NPM := $(shell command -v node >/dev/null 2>&1 && command -v npm 2>/dev/null)
 
-.PHONY: install run test lint format admin messages lock clean
+.PHONY: install run test lint format admin messages lock css clean
 
 install: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
 
@@ -75,6 +75,13 @@ messages: install
 	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --no-obsolete --ignore '.venv/*' --ignore 'var/*'
 	$(RUN_ENV) $(PY) manage.py makemessages --locale nb --domain djangojs --ignore '.venv/*' --ignore 'var/*'
 	$(RUN_ENV) $(PY) manage.py compilemessages --locale nb --ignore '.venv/*'
+
+# The public pages' one stylesheet: the Bootstrap they use (Sass sources from npm's bootstrap) and
+# help.css, compiled by libsass. site.css is committed, so `make run` needs neither; a test checks
+# that it is this build's output.
+css: install
+	@[ -d node_modules/bootstrap/scss ] || { echo "error: make css needs npm (Bootstrap's Sass sources)"; exit 1; }
+	$(VENV)/bin/pysassc --style compressed --include-path node_modules static/faq/site.scss static/faq/site.css
 
 # The lock files: every package pinned with its hashes, from pyproject.toml's declarations.
 LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \

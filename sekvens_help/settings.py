@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     # Before staticfiles: runserver leaves static files to whitenoise, as in production.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "bootstrap",
     "crispy_forms",
     "crispy_bootstrap5",
     "markdownx",

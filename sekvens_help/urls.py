@@ -8,6 +8,7 @@ from sekvens_help import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Before the admin, whose catch-all view would answer these paths with a 404.
     path(f"{settings.ADMIN_URL}tofaktor/", include("staffauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

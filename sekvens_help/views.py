@@ -1,4 +1,5 @@
-"""The health check a load balancer or monitor polls: can this process reach its services?"""
+"""Site-wide answers outside the apps: the health check a load balancer or monitor polls (can this
+process reach its services?) and /favicon.ico."""
 
 import logging
 import uuid
@@ -6,9 +7,10 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from tickets.models import OutboundEmail
@@ -43,6 +45,14 @@ def healthz(request):
     if results["email"] == "degraded":
         results["emails_unsent_over_1h"] = unsent
     return JsonResponse(results, status=200 if is_healthy else 503)
+
+
+# Browsers and crawlers ask for /favicon.ico whatever the page links. Not permanent: a browser keeps
+# a 301 for good, and the hashed name it points to changes with the icon.
+@cache_control(public=True, max_age=24 * 60 * 60)
+@require_safe
+def favicon(request):
+    return HttpResponseRedirect(static("faq/favicon.svg"))
 
 
 def _emails_unsent_over_an_hour() -> int:

@@ -1,4 +1,5 @@
 import gzip
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from tickets.models import OutboundEmail
 from tickets.services import ticket_create
 
 HEALTHZ_URL = reverse("healthz")
+SITE_SCSS = django_settings.BASE_DIR / "static" / "faq" / "site.scss"
+BOOTSTRAP_SCSS = django_settings.BASE_DIR / "node_modules" / "bootstrap" / "scss"
 # A port nothing listens on: connecting is refused at once.
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 WHITENOISE_MANIFEST = "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -102,11 +105,11 @@ def test_healthz_refuses_a_post(client):
 
 
 def test_collected_static_file_has_a_hashed_name_and_a_year_long_cache(client, collected_static):
-    url = static("faq/help.css")
+    url = static("faq/site.css")
 
     response = client.get(url)
 
-    assert url.startswith("/static/faq/help.") and url != "/static/faq/help.css"
+    assert url.startswith("/static/faq/site.") and url != "/static/faq/site.css"
     assert response.status_code == 200
     assert response["Cache-Control"] == "max-age=315360000, public, immutable"
     assert b"".join(response.streaming_content) == (collected_static / url[8:]).read_bytes()
@@ -115,7 +118,7 @@ def test_collected_static_file_has_a_hashed_name_and_a_year_long_cache(client, c
 def test_collected_static_file_is_sent_compressed_to_a_browser_that_accepts_gzip(
     client, collected_static
 ):
-    url = static("faq/help.css")
+    url = static("faq/site.css")
 
     response = client.get(url, headers={"Accept-Encoding": "gzip"})
 
@@ -127,6 +130,50 @@ def test_collected_static_file_is_sent_compressed_to_a_browser_that_accepts_gzip
 def test_help_page_links_the_hashed_static_files(client, collected_static, seed):
     response = client.get(reverse("faq:help_page"))
 
-    assert static("faq/help.css") in response.text
+    assert static("faq/site.css") in response.text
     assert static("faq/help.js") in response.text
-    assert '"/static/faq/help.css"' not in response.text
+    assert '"/static/faq/site.css"' not in response.text
+
+
+@pytest.mark.django_db
+def test_help_page_blocks_its_first_view_on_one_stylesheet_only(client, collected_static, seed):
+    response = client.get(reverse("faq:help_page"))
+
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', response.text)
+    assert stylesheets == [static("faq/site.css")]
+    assert "bootstrap.min.css" not in response.text
+
+
+@pytest.mark.django_db
+def test_help_page_links_its_icon(client, collected_static, seed):
+    response = client.get(reverse("faq:help_page"))
+
+    assert f'<link rel="icon" href="{static("faq/favicon.svg")}" type="image/svg+xml">' in (
+        response.text
+    )
+
+
+def test_favicon_ico_is_redirected_to_the_hashed_icon(client, collected_static):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("faq/favicon.svg")
+    assert response["Cache-Control"] == "public, max-age=86400"
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
+
+
+def test_committed_site_css_is_a_fresh_build_of_site_scss():
+    sass = pytest.importorskip("sass", reason="libsass builds site.css (make css)")
+    if not BOOTSTRAP_SCSS.is_dir():
+        pytest.skip("Bootstrap's Sass sources come from npm (npm ci)")
+
+    # The same call as `make css` (pysassc --style compressed --include-path node_modules).
+    built = sass.compile(
+        filename=str(SITE_SCSS),
+        include_paths=[str(django_settings.BASE_DIR / "node_modules")],
+        output_style="compressed",
+    )
+
+    assert built == (SITE_SCSS.parent / "site.css").read_text(), "site.css is stale: run make css"
