@@ -216,6 +216,10 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Sekvens kundeservice <kundeservice@etn.no>"
 )
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="kundeservice@etn.no")
+# The Reply-To of our emails to customers, naming the ticket with a signature, so a reply lands
+# in its thread whatever the client does to headers: {local} and {domain} of SUPPORT_EMAIL, and
+# {token} (reference and signature). The mailbox must take plus addresses ("subaddressing").
+REPLY_ADDRESS_FORMAT = env.str("REPLY_ADDRESS_FORMAT", default="{local}+{token}@{domain}")
 # The portal's public address, for links in emails: customers must never get localhost links.
 site_url = env.url("SITE_URL", default=None, schemes={"http", "https"}, require_tld=False)
 if site_url is None and not DEBUG:
