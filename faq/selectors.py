@@ -118,7 +118,8 @@ def help_page_view(slug: str) -> PageView | None:
 
 
 _PAGE_FIELDS = [
-    "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version"
+    "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version",
+    "updated_at",
 ]  # fmt: skip
 
 

@@ -10,15 +10,17 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
-from faq.responses import FORM_TOKEN_PLACEHOLDER, rendered_page
+from faq.responses import rendered_page
 from faq.selectors import help_page_view
 from faq.services import faq_entry_vote
+from sekvens_help.origin import Origin, request_origin
 from tickets.forms import ContactForm
 
 QUERY_MAX_LENGTH = 200
@@ -40,29 +42,29 @@ def help_page(request):
 def help_page_render(request, *, contact_form=None, status=200):
     """The help page; the contact view passes its bound form back with its errors."""
     page_view = help_page_view(settings.HELP_PAGE_SLUG)
-    # Only a visitor with a session can be staff; everyone else costs no query here.
-    preview = request.user.is_staff
+    # Only a visitor with a session cookie can be staff. Without one, the session is not read, so
+    # the page does not vary on Cookie and costs no query here.
+    preview = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff
     if page_view is None or (page_view.page.is_hidden and not preview):
         raise Http404(_("The help page is not published."))
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     if not (preview or query or contact_form):
         # What nearly every visitor gets: the finished page of this content version.
-        rendered = rendered_page(
-            page_view,
-            HELP_PAGE_TEMPLATE,
-            lambda: _context(page_view, form_token=FORM_TOKEN_PLACEHOLDER),
-        )
+        rendered = rendered_page(page_view, HELP_PAGE_TEMPLATE, lambda: _context(page_view))
         return rendered.response(request)
     context = _context(page_view, preview=preview, query=query, contact_form=contact_form)
-    return render(request, HELP_PAGE_TEMPLATE, context, status=status)
+    response = render(request, HELP_PAGE_TEMPLATE, context, status=status)
+    if preview:
+        # Hidden entries: never kept by a proxy, nor by the browser for the next person.
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
-def _context(page_view, *, preview=False, query="", contact_form=None, form_token=None):
+def _context(page_view, *, preview=False, query="", contact_form=None):
     blocks = page_view.blocks_shown(preview=preview, query=query)
     for shown in blocks:
         if shown.block.kind == Block.Kind.HELP_FORM:
-            initial = {"token": form_token} if form_token else None
-            shown.form = contact_form or ContactForm(form_fields=shown.fields, initial=initial)
+            shown.form = contact_form or ContactForm(form_fields=shown.fields)
     return {
         "page": page_view.page,
         "blocks": blocks,
@@ -73,13 +75,12 @@ def _context(page_view, *, preview=False, query="", contact_form=None, form_toke
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached
-# for every visitor alike, so they carry no per-visitor CSRF token.
+# for every visitor alike, so they carry no per-visitor CSRF token: a vote from another site's
+# page is refused by what the browser says about it, and one address cannot vote endlessly.
 @csrf_exempt
 @require_POST
 def entry_feedback(request, entry_id):
-    # Without a CSRF token, a vote from another site's page is refused by what the browser says
-    # about where the request came from, and one address cannot vote endlessly.
-    if not _from_this_site(request):
+    if request_origin(request) is Origin.FOREIGN:
         return HttpResponseForbidden(
             _("Votes are only taken from this site."), content_type="text/plain"
         )
@@ -112,19 +113,6 @@ def entry_feedback(request, entry_id):
         secure=request.is_secure(),
     )
     return response
-
-
-def _from_this_site(request) -> bool:
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site != "cross-site"
-    # Browsers that do not send Sec-Fetch-Site send Origin on a cross-origin POST. Neither is
-    # sent by old clients and scripts, which stay allowed (the rate limit still holds).
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    ours = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
-    return origin in ours
 
 
 def _votes_read(request) -> dict[int, bool]:

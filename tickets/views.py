@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
-from faq.responses import form_token_read
+from faq.responses import form_token_new, form_token_read
 from faq.selectors import help_page_view
 from faq.views import help_page_render
+from sekvens_help.origin import Origin, cross_site_refused, request_origin
 from tickets.forms import ContactForm
 from tickets.models import Ticket
 from tickets.services import suggestion_impressions_record, ticket_create, ticket_submission_allowed
@@ -22,13 +23,15 @@ SUGGESTIONS_SHOWN = 3
 SUGGEST_TEXT_MAX = 2000
 
 
+@cross_site_refused
 @require_POST
 def contact(request):
     page_view = help_page_view(settings.HELP_PAGE_SLUG)
     form_block = page_view and not page_view.page.is_hidden and page_view.form_block
     if not form_block:
         raise Http404
-    form = ContactForm(request.POST, form_fields=form_block.fields)
+    is_same_origin = request_origin(request) is Origin.SAME
+    form = ContactForm(request.POST, form_fields=form_block.fields, is_same_origin=is_same_origin)
     if not form.is_valid():
         form.token_renew()
         return help_page_render(request, contact_form=form, status=400)
@@ -83,6 +86,7 @@ def thanks(request, slug):
     return render(request, "tickets/thanks.html", {"reference": reference})
 
 
+@cross_site_refused
 @require_POST
 def suggest(request):
     """Up to three FAQ answers for the message being written; each one shown is recorded."""
@@ -101,6 +105,15 @@ def suggest(request):
     return JsonResponse(
         {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
     )
+
+
+@require_GET
+def form_token(request):
+    """A one-time token for the contact form, fetched by help.js when the visitor starts on it:
+    the page itself is the same for everyone and carries none."""
+    response = JsonResponse({"token": form_token_new()})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def submission_key(token: uuid.UUID, data: dict) -> uuid.UUID:
