@@ -78,6 +78,7 @@ local fields = {{
 local headers = {{
   ["Content-Type"] = "application/x-www-form-urlencoded",
   ["Cookie"] = "__Host-csrftoken={csrf_cookie}",
+  ["Origin"] = "{origin}",
 }}
 local threads = {{}}
 run_number, sent, statuses, ticket_ids = 0, 0, {{}}, {{}}
@@ -201,7 +202,7 @@ def main() -> int:
             ledger = Ledger()
             _responses_check(port, csrf_cookie, csrf_token, ledger)
             script = Path(var_dir) / "post.lua"
-            script.write_text(_lua_script(csrf_cookie, csrf_token))
+            script.write_text(_lua_script(csrf_cookie, csrf_token, port))
             say(
                 f"  load     {wrk_version(wrk)}, {WRK_THREADS} thread, {WRK_CONNECTIONS} "
                 f"connections, {args.rounds} rounds x {args.seconds} s per URL, URLs alternated,"
@@ -219,18 +220,18 @@ def main() -> int:
 
 
 def _csrf_pair(port: int) -> tuple[str, str]:
-    """The CSRF cookie (__Host-csrftoken in production) and the masked token that the help
-    page puts in the contact form."""
-    status, headers, body = _request(port, "GET", "/")
+    """The CSRF cookie (__Host-csrftoken in production) and the masked token for the baseline's
+    POST. The help page carries none (the contact view checks Origin), the admin's login does."""
+    status, headers, body = _request(port, "GET", "/admin/login/")
     if status != 200:
-        raise BenchError(f"GET / answered {status}, not 200")
+        raise BenchError(f"GET /admin/login/ answered {status}, not 200")
     cookie = SimpleCookie()
     for name, value in headers:
         if name.lower() == "set-cookie":
             cookie.load(value)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     if "__Host-csrftoken" not in cookie or not token:
-        raise BenchError("GET / gave no CSRF cookie and form token")
+        raise BenchError("GET /admin/login/ gave no CSRF cookie and form token")
     return cookie["__Host-csrftoken"].value, token[1].decode()
 
 
@@ -248,7 +249,8 @@ def _responses_check(port: int, csrf_cookie: str, csrf_token: str, ledger: Ledge
     if status != 303:
         raise BenchError(f"POST {MODEL_FORM} answered {status} {text[:80]!r}, not 303")
     body = urlencode({"csrfmiddlewaretoken": csrf_token, "token": uuid.uuid4(), **_fields()[0]})
-    status, headers, _ = _request(port, "POST", CONTACT, body, cookie)
+    origin = {"Origin": f"http://{HOST}:{port}"}
+    status, headers, _ = _request(port, "POST", CONTACT, body, cookie | origin)
     location = dict(headers).get("Location")
     ticket_ids = _ticket_ids(value for name, value in headers if name.lower() == "set-cookie")
     if status != 303 or len(ticket_ids) != 1:
@@ -298,11 +300,12 @@ def _fields() -> list[dict[str, str]]:
     return fields
 
 
-def _lua_script(csrf_cookie: str, csrf_token: str) -> str:
+def _lua_script(csrf_cookie: str, csrf_token: str, port: int) -> str:
     fields = ",\n".join(f'  "{urlencode(values)}"' for values in _fields())
     return LUA_SCRIPT.format(
         csrf_cookie=csrf_cookie,
         csrf_token=csrf_token,
+        origin=f"http://{HOST}:{port}",
         fields=fields,
         ticket_cookie=TICKET_COOKIE,
     )

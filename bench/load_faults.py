@@ -34,7 +34,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode, urlsplit
@@ -291,37 +290,27 @@ def site_run(
         )
 
 
-def csrf_pair(port: int) -> tuple[str, str]:
-    """The CSRF cookie (__Host-csrftoken in production) and the masked token that the help
-    page puts in the contact form."""
+def csrf_pair(port: int) -> dict[str, str]:
+    """The headers a browser sends with the help page's contact form, which the contact view's
+    origin check (sekvens_help/origin.py) takes in place of a CSRF token."""
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_SECONDS)
     try:
         connection.request("GET", "/")
         response = connection.getresponse()
-        body = response.read()
+        response.read()
     except (OSError, http.client.HTTPException) as error:
         raise BenchError(f"GET /: {error}") from error
     finally:
         connection.close()
-    cookie = SimpleCookie()
-    for value in response.headers.get_all("Set-Cookie") or []:
-        cookie.load(value)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if response.status != 200 or "__Host-csrftoken" not in cookie or not token:
-        raise BenchError(f"GET / answered {response.status} without a CSRF cookie and form token")
-    return cookie["__Host-csrftoken"].value, token[1].decode()
+    if response.status != 200:
+        raise BenchError(f"GET / answered {response.status}")
+    return {"Origin": f"http://{HOST}:{port}", "Sec-Fetch-Site": "same-origin"}
 
 
-def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
+def submission_send(port: int, csrf: dict[str, str], answer: Answer) -> None:
     """POST `answer`'s contact form, valid, with its token; record the answer in `answer`."""
-    csrf_cookie, csrf_token = csrf
-    body = urlencode(
-        {"csrfmiddlewaretoken": csrf_token, "token": str(answer.token), **answer.fields}
-    )
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"__Host-csrftoken={csrf_cookie}",
-    }
+    body = urlencode({"token": str(answer.token), **answer.fields})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **csrf}
     started = time.perf_counter()
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_SECONDS)
     try:
@@ -343,7 +332,7 @@ def submission_send(port: int, csrf: tuple[str, str], answer: Answer) -> None:
 
 def submissions_send(
     port: int,
-    csrf: tuple[str, str],
+    csrf: dict[str, str],
     count: int,
     clients: int,
     *,

@@ -6,12 +6,19 @@ from django.views.decorators.http import require_POST
 from sekvens_help.urls import urlpatterns as project_urlpatterns
 from tickets.models import Ticket
 
+RAW_20K = b"x" * 20 * 1024
+
 
 def hello(request):
     return HttpResponse("Hello, world")
 
 
-# A POST through the same middleware, CSRF check included.
+# The help page's baseline: as many bytes as a page, with nothing done to make them.
+def raw_20k(request):
+    return HttpResponse(RAW_20K)
+
+
+# The contact form's baseline: a POST through the same middleware, CSRF check included.
 @require_POST
 def hello_post(request):
     return HttpResponse("ok")
@@ -37,6 +44,7 @@ def model_form_post(request):
 urlpatterns = [
     *project_urlpatterns,
     path("bench/hello/", hello, name="bench_hello"),
+    path("bench/raw-20k/", raw_20k, name="bench_raw_20k"),
     path("bench/hello-post/", hello_post, name="bench_hello_post"),
     path("bench/model-form-post/", model_form_post, name="bench_model_form_post"),
 ]

@@ -7,6 +7,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
@@ -351,7 +352,10 @@ class Synonym(models.Model):
 
 def help_pages_changed(**page_lookup) -> None:
     """Renew the content version of the pages that match, so the next request renders afresh."""
-    HelpPage.objects.filter(**page_lookup).update(content_version=uuid.uuid4().hex)
+    # updated_at too: it is the page's Last-Modified (faq.responses).
+    HelpPage.objects.filter(**page_lookup).update(
+        content_version=uuid.uuid4().hex, updated_at=timezone.now()
+    )
 
 
 @receiver([post_save, post_delete], sender=Block)

@@ -19,6 +19,7 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.utils.cache import patch_cache_control
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from faq.jsonld import faq_page_json_ld
 from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym
 from faq.rendering import html_to_text
-from faq.responses import FORM_TOKEN_PLACEHOLDER, RenderedPage, page_render, rendered_page
+from faq.responses import RenderedPage, page_render, rendered_page
 from faq.search import SearchDocument, SearchIndex, search_highlight
 
 CACHED_VERSIONS = 8
@@ -145,24 +146,22 @@ def help_page_served(*, preview: bool = False) -> PageView | None:
     return view
 
 
-# A block kind's form, registered by the app that owns it: kind -> form_new(fields=, token=).
+# A block kind's form, registered by the app that owns it: kind -> form_new(fields=).
 _block_forms: dict[str, Callable[..., object]] = {}
 
 
 def help_page_block_form_register(kind: str, form_new: Callable[..., object]) -> None:
-    """Blocks of this kind show the form `form_new(fields=..., token=...)` makes, unbound.
-
-    `token` is the form-token placeholder on the page cached for every visitor, None on a page
-    rendered for one request (the form makes its own).
-    """
+    """Blocks of this kind show the form `form_new(fields=...)` makes, unbound. The page is the
+    same for every visitor, so the form carries nothing of one visitor's."""
     _block_forms[kind] = form_new
 
 
 def help_page_response(request, *, page_view=None, status=200, block_forms=None):
     """The help page for this request. A view that has read the page passes it (page_view), and
     a failed form post passes its bound form by block kind (block_forms) to show its errors."""
-    # Only a visitor with a session can be staff; everyone else costs no query here.
-    preview = request.user.is_staff
+    # Only a visitor with a session cookie can be staff. Without one, the session is not read,
+    # so the page does not vary on Cookie and costs no query here.
+    preview = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff
     if page_view is None:
         page_view = help_page_served(preview=preview)
     if page_view is None:
@@ -173,14 +172,14 @@ def help_page_response(request, *, page_view=None, status=200, block_forms=None)
         if query:
             rendered = _search_rendered(page_view, query)
         else:
-            rendered = rendered_page(
-                page_view,
-                HELP_PAGE_TEMPLATE,
-                lambda: _context(page_view, form_token=FORM_TOKEN_PLACEHOLDER),
-            )
+            rendered = rendered_page(page_view, HELP_PAGE_TEMPLATE, lambda: _context(page_view))
         return rendered.response(request)
     context = _context(page_view, preview=preview, query=query, block_forms=block_forms)
-    return render(request, HELP_PAGE_TEMPLATE, context, status=status)
+    response = render(request, HELP_PAGE_TEMPLATE, context, status=status)
+    if preview:
+        # Hidden entries: never kept by a proxy, nor by the browser for the next person.
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def _search_rendered(page_view: PageView, query: str) -> RenderedPage:
@@ -193,8 +192,7 @@ def _search_rendered(page_view: PageView, query: str) -> RenderedPage:
         if rendered := page_view.searches.get(query):
             page_view.searches.move_to_end(query)
             return rendered
-    context = _context(page_view, query=query, form_token=FORM_TOKEN_PLACEHOLDER)
-    rendered = page_render(HELP_PAGE_TEMPLATE, context)
+    rendered = page_render(HELP_PAGE_TEMPLATE, _context(page_view, query=query), page_view.page)
     if _rendered_size(rendered) > SEARCH_PAGES_BYTES:
         return rendered
     with _cache_lock:
@@ -207,17 +205,17 @@ def _search_rendered(page_view: PageView, query: str) -> RenderedPage:
 
 
 def _rendered_size(rendered: RenderedPage) -> int:
-    return len(rendered.head) + len(rendered.head_deflated) + len(rendered.tail)
+    return len(rendered.plain) + len(rendered.gzipped)
 
 
-def _context(page_view, *, preview=False, query="", block_forms=None, form_token=None):
+def _context(page_view, *, preview=False, query="", block_forms=None):
     blocks = page_view.blocks_shown(preview=preview, query=query)
     for shown in blocks:
         bound = (block_forms or {}).get(shown.block.kind)
         if bound is not None:
             shown.form = bound
         elif form_new := _block_forms.get(shown.block.kind):
-            shown.form = form_new(fields=shown.fields, token=form_token)
+            shown.form = form_new(fields=shown.fields)
     return {
         "page": page_view.page,
         "blocks": blocks,
@@ -249,7 +247,8 @@ def _page_view(slug: str) -> PageView | None:
 
 
 _PAGE_FIELDS = [
-    "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version"
+    "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version",
+    "updated_at",
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from faq.models import Block
 from faq.pages import QUERY_MAX_LENGTH, help_page_response, help_page_served
 from faq.search import search_highlight
 from faq.services import faq_entry_vote
+from sekvens_help.origin import Origin, request_origin
 
 VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -67,13 +68,12 @@ def search(request):
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached
-# for every visitor alike, so they carry no per-visitor CSRF token.
+# for every visitor alike, so they carry no per-visitor CSRF token: a vote from another site's
+# page is refused by what the browser says about it, and one address cannot vote endlessly.
 @csrf_exempt
 @require_POST
 def entry_feedback(request, entry_id):
-    # Without a CSRF token, a vote from another site's page is refused by what the browser says
-    # about where the request came from, and one address cannot vote endlessly.
-    if not _from_this_site(request):
+    if request_origin(request) is Origin.FOREIGN:
         return HttpResponseForbidden(
             _("Votes are only taken from this site."), content_type="text/plain"
         )
@@ -108,19 +108,6 @@ def entry_feedback(request, entry_id):
         secure=request.is_secure(),
     )
     return response
-
-
-def _from_this_site(request) -> bool:
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site != "cross-site"
-    # Browsers that do not send Sec-Fetch-Site send Origin on a cross-origin POST. Neither is
-    # sent by old clients and scripts, which stay allowed (the rate limit still holds).
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    ours = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
-    return origin in ours
 
 
 def _votes_read(request) -> dict[int, bool]:

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Between the two: the session's Vary: Cookie stays, LocaleMiddleware's Accept-Language goes.
+    "sekvens_help.middleware.VaryDeclaredMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -319,6 +321,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # The help page served at "/" is the imported CMS page with this slug (the file's stem).
 HELP_PAGE_SLUG = env.str("HELP_PAGE_SLUG", default="hjelp-og-support")
+# How long browsers and proxies may serve the anonymous help page without asking (seconds), and
+# for how long after that they may serve it while they ask: an editor's change shows within
+# HELP_PAGE_MAX_AGE (a proxy asks once, in the background, during the next window).
+HELP_PAGE_MAX_AGE = env.int("HELP_PAGE_MAX_AGE", default=60)
+HELP_PAGE_STALE_WHILE_REVALIDATE = env.int("HELP_PAGE_STALE_WHILE_REVALIDATE", default=600)
 # Where the importer looks for images a page references as /images/NAME.
 HELP_PAGE_IMAGES_DIR = BASE_DIR / "fixtures" / "images"
 # Largest image an editor may upload into an answer, in bytes.

@@ -22,7 +22,9 @@ class StaffVerificationMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.STAFF_REQUIRE_2FA:
+        # Without a session cookie nobody is logged in, and the session is not read: a public page
+        # must not vary on Cookie.
+        if not settings.STAFF_REQUIRE_2FA or settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
         user = request.user
         if not (user.is_authenticated and user.is_staff) or user.is_verified():

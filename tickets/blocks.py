@@ -6,8 +6,9 @@ from faq.pages import help_page_block_form_register
 from tickets.forms import ContactForm
 
 
-def contact_form_new(*, fields, token):
-    return ContactForm(form_fields=fields, initial={"token": token} if token else None)
+def contact_form_new(*, fields):
+    # No token: help.js fetches one when the visitor starts on the form (tickets.views).
+    return ContactForm(form_fields=fields)
 
 
 def register() -> None:

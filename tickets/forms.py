@@ -1,3 +1,4 @@
+import time
 import unicodedata
 import uuid
 from email import policy as email_policy
@@ -20,6 +21,8 @@ FIELD_FOR_KIND = {
 }
 MESSAGE_MAX_LENGTH = 5000
 HONEYPOT = "website"
+NO_TOKEN_NAMESPACE = uuid.UUID("6f1c3e2a-8d4b-4b7e-9a51-2c0d7e8f9b13")
+NO_TOKEN_WINDOW_SECONDS = 600
 
 
 def _has_control_characters(text: str, allowed: str = "") -> bool:
@@ -49,8 +52,10 @@ def _is_sendable(address: str) -> bool:
 class ContactForm(forms.ModelForm):
     """The contact form; its labels and placeholders come from the page's HelpForm block."""
 
-    # A signed token the page gave (faq.responses.form_token_new); cleaned to the UUID inside it.
-    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    # A signed token help.js fetched when the form was used (faq.responses.form_token_new), or
+    # the one a re-rendered form carries; cleaned to the UUID inside it. Without JavaScript the
+    # page, the same for everyone, brings none: see clean_token.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200, required=False)
     # A field people never see or hear; bots fill it in.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -63,10 +68,9 @@ class ContactForm(forms.ModelForm):
         fields = ["name", "email", "message"]
         widgets = {"message": forms.Textarea(attrs={"rows": 6})}
 
-    def __init__(self, *args, form_fields=(), **kwargs):
+    def __init__(self, *args, form_fields=(), is_same_origin=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("token", form_token_new())
+        self.is_same_origin = is_same_origin
         # The model's TextField has no max_length, and setting one on a built field checks nothing.
         self.fields["message"].validators.append(MaxLengthValidator(MESSAGE_MAX_LENGTH))
         self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
@@ -106,6 +110,17 @@ class ContactForm(forms.ModelForm):
         value = self.cleaned_data["token"]
         if token := form_token_read(value):
             return token
+        # Only a browser that said the form is ours (sekvens_help.origin) may post without a
+        # signed token; anyone else gets the form back with one, to send again.
+        if not self.is_same_origin:
+            raise forms.ValidationError(
+                forms.UUIDField.default_error_messages["invalid"], code="invalid"
+            )
+        if not value:
+            # The page without JavaScript: a reload or a second click within the window sends
+            # the same text and finds its ticket (the dedupe key hashes the text under this).
+            window = int(time.time() // NO_TOKEN_WINDOW_SECONDS)
+            return uuid.uuid5(NO_TOKEN_NAMESPACE, str(window))
         # A bare UUID is what pages gave before tokens were signed (and what scripts send): it
         # still keys the dedupe, but no suggestion was ever recorded under it.
         try:

@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("kontakt/", views.contact, name="contact"),
     path("kontakt/forslag/", views.suggest, name="suggest"),
+    path("kontakt/skjema/", views.form_token, name="form_token"),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]

@@ -8,8 +8,9 @@ from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
 from faq.pages import help_page_response, help_page_served
-from faq.responses import form_token_read
+from faq.responses import form_token_new, form_token_read
 from sekvens_help.clients import client_ip
+from sekvens_help.origin import Origin, cross_site_refused, request_origin
 from tickets.forms import ContactForm
 from tickets.references import reference_normalize
 from tickets.services import SubmissionLimited, suggestion_impressions_record, ticket_submit
@@ -20,13 +21,15 @@ SUGGESTIONS_SHOWN = 3
 SUGGEST_TEXT_MAX = 2000
 
 
+@cross_site_refused
 @require_POST
 def contact(request):
     page_view = help_page_served()
     form_block = page_view and page_view.form_block
     if not form_block:
         raise Http404
-    form = ContactForm(request.POST, form_fields=form_block.fields)
+    is_same_origin = request_origin(request) is Origin.SAME
+    form = ContactForm(request.POST, form_fields=form_block.fields, is_same_origin=is_same_origin)
     if not form.is_valid():
         form.token_renew()
         # The page already read: a failed post costs no second read.
@@ -77,6 +80,7 @@ def thanks(request, slug):
     return render(request, "tickets/thanks.html", {"reference": reference})
 
 
+@cross_site_refused
 @require_POST
 def suggest(request):
     """Up to three FAQ answers for the message being written; each one shown is recorded."""
@@ -97,6 +101,15 @@ def suggest(request):
     return JsonResponse(
         {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
     )
+
+
+@require_GET
+def form_token(request):
+    """A one-time token for the contact form, fetched by help.js when the visitor starts on it:
+    the page itself is the same for everyone and carries none."""
+    response = JsonResponse({"token": form_token_new()})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _success_url(block: Block) -> str:

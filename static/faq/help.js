@@ -95,8 +95,29 @@
     var message = form.querySelector("textarea[name=message]");
     var box = form.querySelector("[data-suggestions]");
     var list = form.querySelector("[data-suggestion-list]");
-    var timer, lastText = "";
-    form.addEventListener("submit", function () {
+    var tokenInput = form.querySelector("[name=token]");
+    var timer, lastText = "", tokenAsked;
+    // The page is the same for every visitor; the form's one-time token is fetched when the
+    // visitor starts on the form. Without it the server still takes the form (see README).
+    function tokenFetch() {
+      if (!tokenAsked) {
+        tokenAsked = tokenInput.value ? Promise.resolve() : fetch(form.dataset.tokenUrl, {
+          credentials: "same-origin", cache: "no-store"
+        })
+          .then(function (response) { return response.ok ? response.json() : {}; })
+          .then(function (data) { if (data.token) { tokenInput.value = data.token; } })
+          .catch(function () {});
+      }
+      return tokenAsked;
+    }
+    form.addEventListener("focusin", tokenFetch);
+    form.addEventListener("submit", function (event) {
+      if (!tokenInput.value) {
+        event.preventDefault();
+        submit.disabled = true;
+        tokenFetch().then(function () { form.submit(); });
+        return;
+      }
       // After this event the form is already on its way; a second click cannot send it again.
       setTimeout(function () { submit.disabled = true; }, 0);
     });
@@ -113,15 +134,8 @@
         var text = message.value.trim();
         if (text.length < 10 || text === lastText) { return; }
         lastText = text;
-        var body = new URLSearchParams({
-          message: text,
-          token: form.querySelector("[name=token]").value
-        });
-        fetch(form.dataset.suggestUrl, {
-          method: "POST",
-          body: body,
-          headers: { "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value }
-        })
+        var body = new URLSearchParams({ message: text, token: tokenInput.value });
+        fetch(form.dataset.suggestUrl, { method: "POST", body: body })
           .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
           .then(function (data) {
             list.replaceChildren.apply(list, data.suggestions.map(function (item) {

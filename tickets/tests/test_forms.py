@@ -15,14 +15,16 @@ HELP_FORM_FIELDS = (
 )
 
 
-def contact_form(**overrides) -> ContactForm:
+def contact_form(*, is_same_origin=True, **overrides) -> ContactForm:
     data = {
         "name": "Kari Nordmann",
         "email": "kari@example.no",
         "message": "Fakturaen for mars mangler.",
         "token": str(uuid.uuid4()),
     }
-    return ContactForm(data | overrides, form_fields=HELP_FORM_FIELDS)
+    return ContactForm(
+        data | overrides, form_fields=HELP_FORM_FIELDS, is_same_origin=is_same_origin
+    )
 
 
 def test_form_takes_labels_and_placeholders_from_the_help_form_block():
@@ -45,11 +47,22 @@ def test_customer_can_post_only_name_email_message_and_the_form_token():
     assert (form.instance.status, form.instance.priority) == ("new", "normal")
 
 
-def test_each_new_form_gets_its_own_signed_token():
-    first, second = ContactForm(), ContactForm()
+def test_new_form_carries_no_token_so_the_page_is_the_same_for_everyone():
+    assert "token" not in ContactForm().initial
 
-    assert isinstance(form_token_read(first.initial["token"]), uuid.UUID)
-    assert form_token_read(first.initial["token"]) != form_token_read(second.initial["token"])
+
+def test_form_from_an_unknown_origin_needs_a_signed_token():
+    form = contact_form(is_same_origin=False)
+
+    assert not form.is_valid()
+    assert form.errors["token"]
+
+
+def test_same_origin_form_without_a_token_sent_twice_gets_the_same_token():
+    first, second = contact_form(token=""), contact_form(token="")
+
+    assert first.is_valid() and second.is_valid()
+    assert first.cleaned_data["token"] == second.cleaned_data["token"]
 
 
 def test_sent_form_with_a_signed_token_is_cleaned_to_the_uuid_inside():
@@ -80,8 +93,8 @@ def test_sent_form_keeps_the_token_it_was_sent_with():
 
 
 @pytest.mark.parametrize("token", ["", "ikke-en-uuid"])
-def test_form_without_a_valid_token_is_refused(token):
-    form = contact_form(token=token)
+def test_form_without_a_valid_token_is_refused_from_an_unknown_origin(token):
+    form = contact_form(token=token, is_same_origin=False)
 
     assert not form.is_valid()
     assert "token" in form.errors

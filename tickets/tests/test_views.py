@@ -47,7 +47,8 @@ def _empty_cache(db):
 
 
 def form_token(client) -> str:
-    return re.search(r'name="token" value="([^"]+)"', client.get(HELP_URL).text)[1]
+    """The token help.js fetches when the visitor starts on the form."""
+    return client.get(reverse("tickets:form_token")).json()["token"]
 
 
 def contact_data(client, **overrides) -> dict:
@@ -493,13 +494,11 @@ def test_contact_on_a_hidden_page_is_not_found(client, seed):
     assert not Ticket.objects.exists()
 
 
-def test_suggestions_need_the_csrf_token_the_page_gives(seed):
+def test_suggestions_are_refused_to_another_site_and_given_to_ours_without_a_csrf_cookie(seed):
     browser = Client(enforce_csrf_checks=True)
-    page = browser.get(HELP_URL).text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
 
-    refused = suggest(browser, FORGOT_PASSWORD)
-    accepted = suggest(browser, FORGOT_PASSWORD, headers={"X-CSRFToken": csrf})
+    refused = suggest(browser, FORGOT_PASSWORD, headers={"Sec-Fetch-Site": "cross-site"})
+    accepted = suggest(browser, FORGOT_PASSWORD, headers={"Sec-Fetch-Site": "same-origin"})
 
     assert refused.status_code == 403
     assert accepted.status_code == 200
@@ -632,3 +631,36 @@ def test_one_form_records_at_most_a_few_suggestions(client, seed, make_entry):
         suggest(client, f"Hva betyr {word}", token)
 
     assert SuggestionImpression.objects.count() == IMPRESSIONS_PER_FORM == 10
+
+
+def test_form_token_is_fresh_for_each_ask_and_never_stored(client, seed):
+    first, second = (
+        client.get(reverse("tickets:form_token")),
+        client.get(reverse("tickets:form_token")),
+    )
+
+    assert first["Cache-Control"] == "no-store"
+    assert form_token_read(first.json()["token"]) != form_token_read(second.json()["token"])
+
+
+def test_form_without_javascript_sent_twice_from_our_page_is_one_ticket(client, seed):
+    data = contact_data(client, token="")
+    ours = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+
+    first = client.post(CONTACT_URL, data, headers=ours)
+    second = client.post(CONTACT_URL, data, headers=ours)
+
+    assert first.status_code == second.status_code == 303
+    assert Ticket.objects.count() == 1
+
+
+def test_form_without_token_or_origin_comes_back_with_a_token_to_send_again(client, seed):
+    data = contact_data(client, token="")
+
+    response = client.post(CONTACT_URL, data)
+    token = re.search(r'name="token" value="([^"]+)"', response.text)[1]
+    again = client.post(CONTACT_URL, data | {"token": token})
+
+    assert response.status_code == 400
+    assert again.status_code == 303
+    assert Ticket.objects.count() == 1
