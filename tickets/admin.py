@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tickets.models import (
+    Message,
     OutboundEmail,
     SuggestionImpression,
     Ticket,
     TicketEvent,
-    TicketNote,
 )
 from tickets.references import reference_legacy_id, reference_normalize
 from tickets.services import (
@@ -90,21 +90,34 @@ class ReadOnlyInlineMixin:
 
 
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
-    model = TicketNote
-    verbose_name_plural = _("notes and replies")
-    fields = ["kind", "author", "created_at", "body"]
+    model = Message
+    verbose_name_plural = _("the conversation")
+    fields = ["kind", "channel", "sender", "created_at", "body"]
     readonly_fields = fields
+
+    @admin.display(description=_("from"))
+    def sender(self, message):
+        if message.author is not None:
+            return message.author.get_full_name() or message.author.get_username()
+        return message.author_name
 
 
 class NewNoteForm(forms.ModelForm):
+    # An agent writes a reply or a note, never a message as if from the customer.
+    kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=[(k.value, k.label) for k in (Message.Kind.INTERNAL, Message.Kind.PUBLIC)],
+        initial=Message.Kind.INTERNAL,
+    )
+
     class Meta:
-        model = TicketNote
+        model = Message
         fields = ["kind", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
 
 
 class NewNoteInline(admin.StackedInline):
-    model = TicketNote
+    model = Message
     form = NewNoteForm
     verbose_name = _("new note or reply")
     verbose_name_plural = _("write a note or a reply (a reply is emailed to the customer)")
@@ -233,7 +246,7 @@ class TicketAdmin(admin.ModelAdmin):
             ticket_change(ticket=obj, actor=request.user, **changes)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not TicketNote:
+        if formset.model is not Message:
             return super().save_formset(request, form, formset, change)
         # The admin's change message names formset.new_objects: the notes ticket_reply saved,
         # not the form's unsaved copies (no created_at yet, so str() on them fails).
@@ -242,7 +255,7 @@ class TicketAdmin(admin.ModelAdmin):
                 ticket=form.instance,
                 author=request.user,
                 body=note.body.strip(),
-                is_public=note.kind == TicketNote.Kind.PUBLIC,
+                is_public=note.kind == Message.Kind.PUBLIC,
             )
             for note in formset.save(commit=False)
             if note.pk is None and note.body.strip()

@@ -3,12 +3,18 @@ subject, which kind) and rendered by the worker when tickets.tasks sends them.""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from tickets.models import OutboundEmail, Ticket, TicketNote
+from tickets.models import Message, OutboundEmail, Ticket
+from tickets.references import reply_address
+
+# The Message-IDs a reply names in References: the thread's latest ones are enough to find it.
+REFERENCES_KEPT = 20
 
 TEMPLATES = {
     OutboundEmail.Kind.CONFIRMATION: "tickets/email/confirmation",
@@ -29,7 +35,13 @@ def confirmation_email(ticket: Ticket) -> OutboundEmail:
         subject = _("[%(reference)s] We have received your message") % {
             "reference": ticket.reference
         }
-    return _email(ticket, OutboundEmail.Kind.CONFIRMATION, to=ticket.email, subject=subject)
+    return _email(
+        ticket,
+        OutboundEmail.Kind.CONFIRMATION,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+    )
 
 
 def notification_email(ticket: Ticket) -> OutboundEmail:
@@ -47,10 +59,35 @@ def notification_email(ticket: Ticket) -> OutboundEmail:
     )
 
 
-def reply_email(ticket: Ticket, note: TicketNote) -> OutboundEmail:
+def customer_reply_email(ticket: Ticket, message: Message) -> OutboundEmail:
+    """Tells the ticket's agent (or support, when it has none) that the customer wrote again."""
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] The customer replied: %(name)s") % {
+            "reference": ticket.reference,
+            "name": header_safe(ticket.name)[:100],
+        }
+    agent = ticket.assignee
+    return _email(
+        ticket,
+        OutboundEmail.Kind.NOTIFICATION,
+        to=agent.email if agent is not None and agent.email else settings.SUPPORT_EMAIL,
+        reply_to=ticket.email,
+        subject=subject,
+        note=message,
+    )
+
+
+def reply_email(ticket: Ticket, note: Message) -> OutboundEmail:
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] Reply to your message") % {"reference": ticket.reference}
-    return _email(ticket, OutboundEmail.Kind.REPLY, to=ticket.email, subject=subject, note=note)
+    return _email(
+        ticket,
+        OutboundEmail.Kind.REPLY,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+        note=note,
+    )
 
 
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
@@ -63,18 +100,50 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     with override(settings.LANGUAGE_CODE):
         text_body = render_to_string(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
+    headers = {"Message-ID": f"<{email.message_id}>"} if email.message_id else {}
+    if email.kind != OutboundEmail.Kind.REPLY:
+        # Written by no person (RFC 3834): auto-responders must not answer it, nor do we.
+        headers["Auto-Submitted"] = "auto-generated"
+    if email.kind != OutboundEmail.Kind.NOTIFICATION and (thread := _thread_ids(email)):
+        # A client that answers keeps these, so the answer finds this ticket whatever it does
+        # to the subject or the address (tickets.inbound).
+        headers["In-Reply-To"] = f"<{thread[-1]}>"
+        headers["References"] = " ".join(f"<{m}>" for m in thread)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
         reply_to=[email.reply_to] if email.reply_to else None,
+        headers=headers,
     )
     message.attach_alternative(html_body, "text/html")
     return message
 
 
+def _thread_ids(email: OutboundEmail) -> list[str]:
+    """Message-IDs of the thread before this email, oldest first: the customer's emails and
+    ours to them."""
+    before = email.created_at or timezone.now()
+    ours = OutboundEmail.objects.filter(ticket=email.ticket_id, created_at__lt=before)
+    ours = ours.exclude(kind=OutboundEmail.Kind.NOTIFICATION).exclude(message_id="")
+    theirs = Message.objects.filter(ticket=email.ticket_id, kind=Message.Kind.CUSTOMER)
+    theirs = theirs.exclude(message_id="").filter(created_at__lt=before)
+    moments = [
+        *ours.values_list("created_at", "message_id"),
+        *theirs.values_list("created_at", "message_id"),
+    ]
+    return [message_id for _, message_id in sorted(moments)][-REFERENCES_KEPT:]
+
+
 def _email(ticket, kind, *, to, subject, reply_to="", note=None) -> OutboundEmail:
+    domain = settings.SUPPORT_EMAIL.rpartition("@")[2]
     return OutboundEmail(
-        ticket=ticket, note=note, kind=kind, to=to, reply_to=reply_to, subject=header_safe(subject)
+        ticket=ticket,
+        note=note,
+        kind=kind,
+        to=to,
+        reply_to=reply_to,
+        subject=header_safe(subject),
+        message_id=make_msgid(domain=domain).strip("<>"),
     )

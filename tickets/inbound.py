@@ -17,21 +17,30 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
-from django.core import signing
+from django.db import transaction
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from tickets.references import reference_legacy_id, reference_normalize
+from tickets.models import Message as ThreadMessage
+from tickets.models import OutboundEmail, Ticket
+from tickets.references import reference_legacy_id, reference_normalize, reply_address_read
+from tickets.services import ticket_create, ticket_customer_replied
 
 # Beyond this the text is history or an attack; the reply itself is always near the top.
 TEXT_MAX_CHARS = 200_000
-REPLY_ADDRESS_SALT = "tickets.reply-address"
-REPLY_SIGNATURE_CHARS = 10
 _REFERENCE_IN_SUBJECT = re.compile(r"\bSEK-[0-9A-Z]{4}-[0-9A-Z]{4}\b|\bSEK-0*\d{1,12}\b", re.I)
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 
 # Lines where a client starts the quoted history of a reply, in the languages our customers
 # write in. Each is matched against one line, or two lines joined (clients wrap long ones).
 _QUOTE_HEADERS = [
+    # The line at the top of every email we send (templates/tickets/email/), in either language.
+    re.compile(
+        r"^[>\s]*##- (Please write your reply above this line|"
+        r"Skriv svaret ditt over denne linjen) -##\s*$",
+        re.I,
+    ),
     # Gmail, Apple Mail, Thunderbird: "On Tue, 1 Dec 2026 at 10:12, Kari <k@x.no> wrote:"
     re.compile(r"^\s*On\b.{0,150}\d.{0,150}\bwrote:\s*$", re.I),
     # Norwegian Gmail and Apple Mail: "tir. 1. des. 2026 kl. 10:12 skrev Kari <k@x.no>:",
@@ -170,34 +179,6 @@ def reply_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(reply)).strip()
 
 
-def reply_address(reference: str) -> str:
-    """The Reply-To address that names this ticket, signed so nobody can forge one."""
-    local, _, domain = settings.SUPPORT_EMAIL.rpartition("@")
-    token = f"{reference}.{_reply_signature(reference)}"
-    return settings.REPLY_ADDRESS_FORMAT.format(local=local, token=token, domain=domain)
-
-
-def reply_address_read(address: str) -> str | None:
-    """The reference in a reply address we made; None for any other or a forged one."""
-    local = address.rpartition("@")[0]
-    found = re.search(r"\+(SEK-[0-9A-Za-z]{4}-[0-9A-Za-z]{4})\.([0-9a-z]+)$", local, re.I)
-    if not found:
-        return None
-    reference = reference_normalize(found[1])
-    if reference is None or not signing.constant_time_compare(
-        _reply_signature(reference), found[2].lower()
-    ):
-        return None
-    return reference
-
-
-def _reply_signature(reference: str) -> str:
-    signer = signing.Signer(salt=REPLY_ADDRESS_SALT)
-    signature = signer.signature(reference)
-    # Local parts are case-insensitive in practice: a lower-case hex digest survives any MTA.
-    return hashlib.sha256(signature.encode()).hexdigest()[:REPLY_SIGNATURE_CHARS]
-
-
 def _message_read(raw: bytes) -> Message:
     try:
         return email.message_from_bytes(raw, policy=email.policy.default)
@@ -222,7 +203,7 @@ def _addresses(message: Message, *names: str) -> list[str]:
             values = message.get_all(name, [])
         except Exception:  # noqa: BLE001
             values = []
-        for _, address in getaddresses([str(v) for v in values]):
+        for _name, address in getaddresses([str(v) for v in values]):
             if "@" in address and address.lower() not in found:
                 found.append(address.lower())
     return found
@@ -388,3 +369,124 @@ def html_to_text(markup: str) -> str:
     ]
     # The parser has turned character references into text already.
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@dataclass
+class Filed:
+    ticket: Ticket | None
+    message: ThreadMessage | None
+    # "new ticket", "reply", "duplicate", or "ignored" (our own mail)
+    outcome: str
+
+
+@transaction.atomic
+def inbound_file(raw: bytes) -> Filed:
+    """File one received email exactly once: into the ticket it answers, or as a new ticket.
+
+    It answers a ticket by the signed reply address it was sent to, else by a Message-ID of ours
+    (or of the customer's earlier mail) in In-Reply-To/References, else by the reference in the
+    subject, and the subject counts only when the sender is that ticket's customer: a stranger
+    who writes "SEK-…" in a subject starts a ticket of their own. An auto-reply or a bounce is
+    filed but reopens nothing and is never answered.
+    """
+    parsed = inbound_parse(raw)
+    if parsed.sender in _our_addresses():
+        # Our own mail come back (a notification to a support address this mailbox also
+        # reads): filing it would answer ourselves, for ever.
+        return Filed(None, None, "ignored")
+    if existing := _already_filed(parsed):
+        return Filed(existing.ticket, existing, "duplicate")
+    ticket = _ticket_answered(parsed)
+    fields = {
+        "channel": ThreadMessage.Channel.EMAIL,
+        "original": parsed.text,
+        "message_id": parsed.message_id[:255],
+        "content_hash": parsed.content_hash,
+        "automatic": parsed.automatic,
+    }
+    body = parsed.reply or parsed.text
+    if ticket is None:
+        ticket, _ = ticket_create(
+            name=parsed.sender_name or parsed.sender,
+            email=parsed.sender,
+            message=_with_named_reference(parsed, body),
+            first=fields,
+            # A robot's mail is kept for agents, but answering it could start a loop.
+            confirm=not parsed.automatic,
+        )
+        return Filed(ticket, ticket.messages.get(), "new ticket")
+    message = ThreadMessage.objects.create(
+        ticket=ticket,
+        kind=ThreadMessage.Kind.CUSTOMER,
+        author_name=parsed.sender_name or parsed.sender,
+        body=body,
+        **fields,
+    )
+    if not parsed.automatic:
+        ticket_customer_replied(ticket=ticket, message=message)
+    return Filed(ticket, message, "reply")
+
+
+def _our_addresses() -> set[str]:
+    return {
+        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower(),
+        settings.SUPPORT_EMAIL.lower(),
+    }
+
+
+def _already_filed(parsed: InboundMessage) -> ThreadMessage | None:
+    messages = ThreadMessage.objects.select_related("ticket").filter(
+        kind=ThreadMessage.Kind.CUSTOMER, channel=ThreadMessage.Channel.EMAIL
+    )
+    if parsed.message_id:
+        if found := messages.filter(message_id=parsed.message_id[:255]).first():
+            return found
+    # Without a Message-ID, or resent under a new one: the same sender, subject and text.
+    return messages.filter(content_hash=parsed.content_hash).first()
+
+
+def _ticket_answered(parsed: InboundMessage) -> Ticket | None:
+    open_tickets = Ticket.objects.filter(anonymised_at=None)
+    if reference := parsed.reply_address_reference:
+        if ticket := open_tickets.filter(reference=reference).first():
+            return ticket
+    if parsed.replies_to:
+        ours = OutboundEmail.objects.filter(message_id__in=parsed.replies_to[:50])
+        theirs = ThreadMessage.objects.filter(
+            message_id__in=parsed.replies_to[:50], kind=ThreadMessage.Kind.CUSTOMER
+        )
+        ids = [
+            *ours.values_list("ticket_id", flat=True),
+            *theirs.values_list("ticket_id", flat=True),
+        ]
+        # A customer's earlier mail ties only a mail from that same customer to the ticket.
+        if ticket := open_tickets.filter(pk__in=ids).first():
+            if ticket.pk in set(ours.values_list("ticket_id", flat=True)) or _is_customer(
+                parsed, ticket
+            ):
+                return ticket
+    named = parsed.subject_reference
+    if named is not None:
+        lookup = {"pk": named} if isinstance(named, int) else {"reference": named}
+        ticket = open_tickets.filter(**lookup).first()
+        if ticket is not None and _is_customer(parsed, ticket):
+            return ticket
+    return None
+
+
+def _is_customer(parsed: InboundMessage, ticket: Ticket) -> bool:
+    return bool(parsed.sender) and parsed.sender == ticket.email.lower()
+
+
+def _with_named_reference(parsed: InboundMessage, body: str) -> str:
+    """A new ticket whose subject named another's reference says so, for the agents."""
+    named = parsed.subject_reference
+    if named is None:
+        return body
+    shown = named if isinstance(named, str) else f"SEK-{named:06d}"
+    with override(settings.LANGUAGE_CODE):
+        note = _(
+            "[The subject names %(reference)s, but the sender is not that ticket's customer, "
+            "so this became a ticket of its own.]"
+        ) % {"reference": shown}
+    return f"{note}\n\n{body}"

@@ -91,25 +91,49 @@ class Ticket(models.Model):
         return reverse("admin:tickets_ticket_change", args=[self.pk])
 
 
-class TicketNote(models.Model):
+class Message(models.Model):
+    """One message of a ticket's thread: the customer's, an agent's reply, or an internal note."""
+
     class Kind(models.TextChoices):
-        INTERNAL = "internal", _("Internal note")
+        CUSTOMER = "customer", _("From the customer")
         PUBLIC = "public", _("Reply to the customer")
+        INTERNAL = "internal", _("Internal note")
+
+    class Channel(models.TextChoices):
+        FORM = "form", _("Contact form")
+        EMAIL = "email", _("Email")
+        PAGE = "page", _("Ticket page")
+        CHAT = "chat", _("Chat")
+        DESK = "desk", _("Agents' desk")
 
     ticket = models.ForeignKey(
-        Ticket, models.CASCADE, related_name="notes", verbose_name=_("ticket")
+        Ticket, models.CASCADE, related_name="messages", verbose_name=_("ticket")
     )
+    # An agent; a customer's message has none, and keeps the name they gave (author_name).
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("author")
     )
+    author_name = models.CharField(_("from"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.INTERNAL)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.DESK)
     body = models.TextField(_("text"))
+    # An email's whole text, quoted history and signature included, for agents to look at.
+    original = models.TextField(_("original"), blank=True)
+    # An email's Message-ID and a hash of its content: the same mail is filed once.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # "auto-reply" or "bounce": filed, but it reopens nothing and gets no answer.
+    automatic = models.CharField(_("automatic"), max_length=16, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        ordering = ["created_at"]
-        verbose_name = _("note")
-        verbose_name_plural = _("notes")
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(fields=["message_id"], name="message_message_id"),
+            models.Index(fields=["content_hash"], name="message_content_hash"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
@@ -150,10 +174,12 @@ class OutboundEmail(models.Model):
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
     )
-    # The public note a reply sends; none for the other kinds.
+    # The agent's reply a reply email sends; none for the other kinds.
     note = models.ForeignKey(
-        TicketNote, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("note")
+        Message, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("message")
     )
+    # Ours, so a customer's answer that names it in In-Reply-To or References finds its ticket.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind)
     to = models.EmailField(_("to"))
     reply_to = models.EmailField(_("reply to"), blank=True)

@@ -6,12 +6,18 @@ the swap of 0 and Z). The alphabet has no I, L, O or U; read
 back, I and L count as 1 and O as 0, and case, spaces and hyphens do not matter.
 """
 
+import hashlib
 import re
 import secrets
+
+from django.conf import settings
+from django.core import signing
 
 PREFIX = "SEK-"
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_SYMBOLS = 7
+REPLY_ADDRESS_SALT = "tickets.reply-address"
+REPLY_SIGNATURE_CHARS = 10
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
 _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 # Before the readable references, a ticket's reference was its id: SEK-000042.
@@ -37,6 +43,34 @@ def reference_legacy_id(text: str) -> int | None:
     """The ticket id in an old reference ("SEK-000042"); None for anything else."""
     match = _LEGACY.fullmatch(text.strip().upper())
     return int(match[1]) if match else None
+
+
+def reply_address(reference: str) -> str:
+    """The Reply-To address that names this ticket, signed so nobody can forge one."""
+    local, _, domain = settings.SUPPORT_EMAIL.rpartition("@")
+    token = f"{reference}.{_reply_signature(reference)}"
+    return settings.REPLY_ADDRESS_FORMAT.format(local=local, token=token, domain=domain)
+
+
+def reply_address_read(address: str) -> str | None:
+    """The reference in a reply address we made; None for any other or a forged one."""
+    local = address.rpartition("@")[0]
+    found = re.search(r"\+(SEK-[0-9A-Za-z]{4}-[0-9A-Za-z]{4})\.([0-9a-z]+)$", local, re.I)
+    if not found:
+        return None
+    reference = reference_normalize(found[1])
+    if reference is None or not signing.constant_time_compare(
+        _reply_signature(reference), found[2].lower()
+    ):
+        return None
+    return reference
+
+
+def _reply_signature(reference: str) -> str:
+    signer = signing.Signer(salt=REPLY_ADDRESS_SALT)
+    signature = signer.signature(reference)
+    # Local parts are case-insensitive in practice: a lower-case hex digest survives any MTA.
+    return hashlib.sha256(signature.encode()).hexdigest()[:REPLY_SIGNATURE_CHARS]
 
 
 def _formatted(symbols: str) -> str:

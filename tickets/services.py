@@ -13,8 +13,13 @@ from django_ratelimit.core import is_ratelimited
 
 from faq.models import FaqEntry, HelpPage
 from faq.suggestions import suggestions_sent_anyway, suggestions_shown
-from tickets.emails import confirmation_email, notification_email, reply_email
-from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
+from tickets.emails import (
+    confirmation_email,
+    customer_reply_email,
+    notification_email,
+    reply_email,
+)
+from tickets.models import Message, OutboundEmail, SuggestionImpression, Ticket, TicketEvent
 from tickets.tasks import outbound_email_send
 
 # One form shows a few suggestions as its customer writes; a script replaying one token should
@@ -117,8 +122,12 @@ def ticket_create(
     submission_token: uuid.UUID | None = None,
     form_token: uuid.UUID | None = None,
     source_page: HelpPage | None = None,
+    first: dict | None = None,
+    confirm: bool = True,
 ) -> tuple[Ticket, bool]:
-    """Create a ticket and queue its emails; a repeated submission returns the first ticket.
+    """Create a ticket, its thread's first message and its emails; a repeated submission
+    returns the first ticket. `first` gives the first message's other fields (an email's
+    channel, Message-ID, original); `confirm=False` sends the customer no confirmation.
 
     Returns (ticket, created).
     """
@@ -134,7 +143,15 @@ def ticket_create(
     except IntegrityError:
         # The same form sent twice at once: the other request created the ticket.
         return Ticket.objects.get(submission_token=submission_token), False
-    _emails_queue([confirmation_email(ticket), notification_email(ticket)])
+    Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CUSTOMER,
+        author_name=name,
+        body=message,
+        **{"channel": Message.Channel.FORM, **(first or {})},
+    )
+    emails = [confirmation_email(ticket)] if confirm else []
+    _emails_queue([*emails, notification_email(ticket)])
     if form_token := form_token or submission_token:
         impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
         if shown := list(impressions.values_list("entry_id", flat=True)):
@@ -144,7 +161,7 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> TicketNote:
+def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> Message:
     """Add a note; a public one is emailed to the customer and is the first response if first.
 
     Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
@@ -157,8 +174,8 @@ def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> Ticke
     )
     if anonymised_at is not None:
         raise TicketAnonymised(ticket.reference)
-    kind = TicketNote.Kind.PUBLIC if is_public else TicketNote.Kind.INTERNAL
-    note = TicketNote.objects.create(ticket=ticket, author=author, kind=kind, body=body)
+    kind = Message.Kind.PUBLIC if is_public else Message.Kind.INTERNAL
+    note = Message.objects.create(ticket=ticket, author=author, kind=kind, body=body)
     if is_public:
         if ticket.first_response_at is None:
             Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
@@ -201,6 +218,18 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     return TicketEvent.objects.bulk_create(events)
 
 
+# A customer's answer puts the ticket back in front of the agents.
+REOPENED_BY_CUSTOMER = {Ticket.Status.WAITING, Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
+
+
+def ticket_customer_replied(*, ticket: Ticket, message: Message) -> None:
+    """The customer wrote again: a waiting, resolved or closed ticket opens, and its agent (or
+    support) is told by email."""
+    if ticket.status in REOPENED_BY_CUSTOMER:
+        ticket_change(ticket=ticket, actor=None, status=Ticket.Status.OPEN)
+    _emails_queue([customer_reply_email(ticket, message)])
+
+
 def _status_times(ticket: Ticket) -> None:
     done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
     now = timezone.now()
@@ -222,7 +251,7 @@ def tickets_export(*, emails: list[str], actor) -> dict:
     tickets = list(
         _of_addresses(emails)
         .filter(anonymised_at=None)
-        .prefetch_related("notes", "emails")
+        .prefetch_related("messages", "emails")
         .order_by("pk")
     )
     TicketEvent.objects.bulk_create(
@@ -239,10 +268,17 @@ def tickets_export(*, emails: list[str], actor) -> dict:
                 "message": t.message,
                 "status": t.status,
                 "created_at": t.created_at.isoformat(),
+                # What the customer wrote after the first message, by email or on their page.
+                "customer_messages": [
+                    {"channel": m.channel, "written_at": m.created_at.isoformat(), "text": m.body}
+                    for m in t.messages.all()
+                    if m.kind == Message.Kind.CUSTOMER
+                ],
                 # Internal notes are about the customer too, so they are part of what we hold.
                 "notes": [
                     {"kind": n.kind, "written_at": n.created_at.isoformat(), "text": n.body}
-                    for n in t.notes.all()
+                    for n in t.messages.all()
+                    if n.kind != Message.Kind.CUSTOMER
                 ],
                 "emails": [
                     {
@@ -319,7 +355,9 @@ def _anonymise(tickets, *, actor, reason: str) -> int:
     Ticket.objects.filter(pk__in=ids).update(
         name="", email="", message="", submission_token=None, anonymised_at=timezone.now()
     )
-    TicketNote.objects.filter(ticket__in=ids).update(body="")
+    Message.objects.filter(ticket__in=ids).update(
+        body="", original="", author_name="", message_id="", content_hash=""
+    )
     OutboundEmail.objects.filter(ticket__in=ids).delete()
     TicketEvent.objects.bulk_create(
         [TicketEvent(ticket_id=pk, actor=actor, field="privacy", new_value=reason) for pk in ids]

@@ -98,7 +98,10 @@ def message(
     mail["In-Reply-To"] = "<sek-out-7@etn.no>"
     mail["References"] = "<sek-out-1@etn.no> <sek-out-7@etn.no>"
     for name, value in (headers or {}).items():
-        mail[name] = value
+        if name in mail:
+            mail.replace_header(name, value)
+        else:
+            mail[name] = value
     if body:
         mail.set_content(body)
         if html:

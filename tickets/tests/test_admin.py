@@ -6,14 +6,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets.emails import email_message
-from tickets.models import OutboundEmail, Ticket, TicketEvent, TicketNote
+from tickets.models import Message, OutboundEmail, Ticket, TicketEvent
 from tickets.references import reference_new
 from tickets.services import ticket_change, ticket_reply, tickets_erase
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
-# The thread and the new-note inline share TicketNote's prefix "notes"; the admin numbers the
+# The thread and the new-note inline share Message's prefix "messages"; the admin numbers the
 # second one.
-NEW_NOTE = "notes-2-0"
+NEW_NOTE = "messages-2-0"
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
 
@@ -69,8 +69,8 @@ def test_agent_group_holds_exactly_the_ticket_work_permissions(db):
     assert codenames == {
         "view_ticket",
         "change_ticket",
-        "view_ticketnote",
-        "add_ticketnote",
+        "view_message",
+        "add_message",
         "view_ticketevent",
         "view_outboundemail",
         "view_suggestionimpression",
@@ -368,11 +368,11 @@ def test_public_reply_creates_note_email_and_first_response(agent_client, agent,
     response = agent_client.post(change_url(ticket), data)
 
     assert response.status_code == 302
-    note = TicketNote.objects.get()
+    note = Message.objects.exclude(kind=Message.Kind.CUSTOMER).get()
     assert (note.ticket, note.author, note.kind, note.body) == (
         ticket,
         agent,
-        TicketNote.Kind.PUBLIC,
+        Message.Kind.PUBLIC,
         "Fakturaen er sendt på nytt.",
     )
     email = OutboundEmail.objects.get()
@@ -408,7 +408,7 @@ def test_internal_note_sends_nothing_and_is_no_first_response(agent_client, make
 
     agent_client.post(change_url(ticket), data)
 
-    assert TicketNote.objects.get().kind == TicketNote.Kind.INTERNAL
+    assert Message.objects.exclude(kind=Message.Kind.CUSTOMER).get().kind == Message.Kind.INTERNAL
     assert not OutboundEmail.objects.exists()
     ticket.refresh_from_db()
     assert ticket.first_response_at is None
@@ -420,16 +420,16 @@ def test_existing_notes_cannot_be_edited(agent_client, make_ticket):
     data = change_form_data(
         agent_client,
         ticket,
-        **{"notes-0-id": note.pk, "notes-0-kind": "public", "notes-0-body": "Endret"},
+        **{"messages-0-id": note.pk, "messages-0-kind": "public", "messages-0-body": "Endret"},
     )
 
     response = agent_client.post(change_url(ticket), data)
 
     assert response.status_code == 302
     note.refresh_from_db()
-    assert (note.kind, note.body) == (TicketNote.Kind.INTERNAL, "Opprinnelig")
-    assert TicketNote.objects.count() == 1
-    assert 'name="notes-0-body"' not in agent_client.get(change_url(ticket)).text
+    assert (note.kind, note.body) == (Message.Kind.INTERNAL, "Opprinnelig")
+    assert Message.objects.exclude(kind=Message.Kind.CUSTOMER).count() == 1
+    assert 'name="messages-0-body"' not in agent_client.get(change_url(ticket)).text
 
 
 def customer_with_history(make_ticket, *, email, name):
@@ -492,7 +492,9 @@ def test_erase_anonymises_every_ticket_of_the_selected_addresses(admin_client, m
         ticket.refresh_from_db()
         assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
         assert ticket.anonymised_at is not None
-        assert list(ticket.notes.values_list("body", flat=True)) == [""]
+        assert list(
+            ticket.messages.exclude(kind=Message.Kind.CUSTOMER).values_list("body", flat=True)
+        ) == [""]
         assert not ticket.emails.exists()
 
 
@@ -519,7 +521,9 @@ def test_erase_leaves_other_customers_untouched(admin_client, make_ticket):
         assert (ticket.name, ticket.email) == ("Ola", "ola@example.no")
         assert ticket.message.startswith("Melding")
         assert ticket.anonymised_at is None
-        assert list(ticket.notes.values_list("body", flat=True)) == ["Svar til Ola"]
+        assert list(
+            ticket.messages.exclude(kind=Message.Kind.CUSTOMER).values_list("body", flat=True)
+        ) == ["Svar til Ola"]
         assert ticket.emails.count() == 1
         assert not ticket.events.exists()
 
@@ -608,7 +612,7 @@ def test_note_posted_to_an_anonymised_ticket_is_not_stored(agent_client, make_ti
     response = agent_client.post(change_url(ticket), data)
 
     assert response.status_code == 403
-    assert not TicketNote.objects.exists()
+    assert not Message.objects.exclude(kind=Message.Kind.CUSTOMER).exists()
     assert not OutboundEmail.objects.exists()
 
 

@@ -17,8 +17,8 @@ AGENT_PASSWORD = "lang-og-hemmelig-passord"
 AGENT_PERMISSIONS = [
     "view_ticket",
     "change_ticket",
-    "view_ticketnote",
-    "add_ticketnote",
+    "view_message",
+    "add_message",
     "view_ticketevent",
     "view_outboundemail",
 ]
@@ -248,7 +248,7 @@ def test_agent_reply_on_the_ticket_page_is_emailed_to_the_customer_and_shown_in_
     change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
     admin_log_in(page, username="agent", password=AGENT_PASSWORD, next_path=change_path)
     # The new-note inline's one form; the inline also holds a hidden template to copy.
-    new_note = page.get_by_role("group", name="Nytt notat eller svar").locator("#notes-2-0")
+    new_note = page.get_by_role("group", name="Nytt notat eller svar").locator("#messages-2-0")
     new_note.get_by_label("Type").select_option(label="Svar til kunden")
     new_note.get_by_label("Tekst").fill(reply)
 

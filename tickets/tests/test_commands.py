@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tickets.models import OutboundEmail, SuggestionImpression, Ticket, TicketEvent, TicketNote
+from tickets.models import Message, OutboundEmail, SuggestionImpression, Ticket, TicketEvent
 from tickets.services import ticket_reply
 
 
@@ -32,7 +32,9 @@ def test_purge_anonymises_tickets_closed_longer_ago_than_days(make_ticket):
     ticket.refresh_from_db()
     assert (ticket.name, ticket.email, ticket.message) == ("", "", "")
     assert ticket.anonymised_at is not None
-    assert list(TicketNote.objects.values_list("body", flat=True)) == [""]
+    assert list(
+        Message.objects.exclude(kind=Message.Kind.CUSTOMER).values_list("body", flat=True)
+    ) == [""]
     assert not OutboundEmail.objects.exists()
     assert ticket.status == Ticket.Status.CLOSED
 

@@ -2,7 +2,7 @@ import pytest
 from django.test.signals import template_rendered
 from django.utils.translation import gettext, override
 
-from tickets.models import Ticket, TicketNote
+from tickets.models import Message, Ticket
 from tickets.references import reference_normalize
 from tickets.services import ticket_reply
 
@@ -232,6 +232,6 @@ def test_internal_note_sends_no_email(make_ticket, smtp_server, worker_run, admi
     note = ticket_reply(ticket=ticket, author=admin_user, body="Sjekk fakturaen.", is_public=False)
     worker_run()
 
-    assert note.kind == TicketNote.Kind.INTERNAL
+    assert note.kind == Message.Kind.INTERNAL
     assert len(smtp_server.messages) == 2
     assert Ticket.objects.get().first_response_at is None

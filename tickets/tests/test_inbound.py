@@ -1,14 +1,7 @@
 import pytest
 
-from tickets.inbound import (
-    TEXT_MAX_CHARS,
-    html_to_text,
-    inbound_parse,
-    reply_address,
-    reply_address_read,
-    reply_text,
-)
-from tickets.references import reference_new
+from tickets.inbound import TEXT_MAX_CHARS, html_to_text, inbound_parse, reply_text
+from tickets.references import reference_new, reply_address, reply_address_read
 from tickets.tests.inbound_corpus import CASES, REPLY, message
 
 

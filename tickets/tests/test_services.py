@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tickets.models import OutboundEmail, Ticket, TicketNote
+from tickets.models import Message, OutboundEmail, Ticket
 from tickets.services import (
     SubmissionLimited,
     TicketAnonymised,
@@ -40,7 +40,7 @@ def test_export_includes_internal_notes_about_the_customer(ticket):
     assert data["tickets"][0]["notes"] == [
         {
             "kind": "internal",
-            "written_at": ticket.notes.get().created_at.isoformat(),
+            "written_at": ticket.messages.get(kind=Message.Kind.INTERNAL).created_at.isoformat(),
             "text": "Kunden er sint.",
         }
     ]
@@ -94,7 +94,7 @@ def test_reply_to_an_anonymised_ticket_is_refused_and_stores_nothing(ticket):
     with pytest.raises(TicketAnonymised):
         ticket_reply(ticket=stale, author=None, body="Hei Kari, ring 99 99 99 99", is_public=True)
 
-    assert not TicketNote.objects.exists()
+    assert not Message.objects.exclude(kind=Message.Kind.CUSTOMER).exists()
     assert not OutboundEmail.objects.exists()
 
 
@@ -104,7 +104,7 @@ def test_internal_note_on_an_anonymised_ticket_is_refused(ticket):
     with pytest.raises(TicketAnonymised):
         ticket_reply(ticket=ticket, author=None, body="Kari er sint", is_public=False)
 
-    assert not TicketNote.objects.exists()
+    assert not Message.objects.exclude(kind=Message.Kind.CUSTOMER).exists()
 
 
 def submit(seed, form_token, client_ip="203.0.113.5", **overrides):
