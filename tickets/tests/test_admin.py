@@ -31,7 +31,16 @@ def make_ticket(db):
             "email": "kari@example.no",
             "message": "Fakturaen mangler",
         }
-        return Ticket.objects.create(**values | overrides)
+        ticket = Ticket.objects.create(**values | overrides)
+        # The thread starts with what the customer wrote, as ticket_create starts it.
+        Message.objects.create(
+            ticket=ticket,
+            kind=Message.Kind.CUSTOMER,
+            channel=Message.Channel.FORM,
+            author_name=ticket.name,
+            body=ticket.message,
+        )
+        return ticket
 
     return make
 

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 from tickets.references import reference_normalize
 
 # The live server and the worker each commit in transactions of their own (see worker_run).
@@ -54,7 +54,16 @@ def make_ticket(db):
 
     def make(**overrides) -> Ticket:
         values = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Hei!"}
-        return Ticket.objects.create(**values | overrides)
+        ticket = Ticket.objects.create(**values | overrides)
+        # The thread starts with what the customer wrote, as ticket_create starts it.
+        Message.objects.create(
+            ticket=ticket,
+            kind=Message.Kind.CUSTOMER,
+            channel=Message.Channel.FORM,
+            author_name=ticket.name,
+            body=ticket.message,
+        )
+        return ticket
 
     return make
 
@@ -261,9 +270,10 @@ def test_agent_reply_on_the_ticket_page_is_emailed_to_the_customer_and_shown_in_
         (["kari@example.no"], f"[{ticket.reference}] Svar på henvendelsen din")
     ]
     assert reply in smtp_server.messages[0].get_body(["plain"]).get_content()
-    thread = page.get_by_role("group", name="Notater og svar")
-    expect(thread.locator(".field-kind .readonly")).to_have_text("Svar til kunden")
-    expect(thread.locator(".field-body .readonly")).to_have_text(reply)
+    thread = page.get_by_role("group", name="Samtalen")
+    # The customer's message first, then the reply, in the order they were written.
+    expect(thread.locator(".field-kind .readonly")).to_have_text(["Fra kunden", "Svar til kunden"])
+    expect(thread.locator(".field-body .readonly")).to_have_text([ticket.message, reply])
 
 
 def test_customer_markup_on_the_admin_ticket_page_is_shown_as_text_and_never_run(
