@@ -69,7 +69,7 @@ EMAILS_PER_TICKET = 2
 ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
 
 # A fresh one-time token per request: "<run>-<thread>-4000-8000-<request number>", UUID-shaped.
-# The 303 names its ticket in the signed cookie for the thanks page ("<id>:<timestamp>:<sig>").
+# The 303 names its ticket in the signed cookie for the thanks page ("<reference>:<sig>").
 LUA_SCRIPT = """\
 local csrf_token = "{csrf_token}"
 local fields = {{
@@ -103,7 +103,7 @@ end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   for _, value in pairs(headers) do
-    local ticket_id = string.match(value, "{ticket_cookie}=(%d+):")
+    local ticket_id = string.match(value, "{ticket_cookie}=(SEK%-%w+%-%w+):")
     if ticket_id then
       table.insert(ticket_ids, ticket_id)
     end
@@ -137,7 +137,8 @@ class Ledger:
     """What wrk sent to the contact form and which tickets its 303 answers named."""
 
     sent: int = 0
-    ticket_ids: list[int] = field(default_factory=list)
+    # The tickets' references, as the thanks page's cookie names them.
+    ticket_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -275,9 +276,9 @@ def _request(
         connection.close()
 
 
-def _ticket_ids(set_cookies) -> list[int]:
-    found = (re.search(rf"{TICKET_COOKIE}=(\d+):", value) for value in set_cookies)
-    return [int(match[1]) for match in found if match]
+def _ticket_ids(set_cookies) -> list[str]:
+    found = (re.search(rf"{TICKET_COOKIE}=(SEK-\w+-\w+):", value) for value in set_cookies)
+    return [match[1] for match in found if match]
 
 
 def _fields() -> list[dict[str, str]]:
@@ -348,7 +349,7 @@ def _measure(
     return rounds_alternate(URLS, rounds, post)
 
 
-def _script_lines(output: str) -> tuple[int, dict[int, int], list[int]]:
+def _script_lines(output: str) -> tuple[int, dict[int, int], list[str]]:
     sent = re.search(r"^bench-sent (\d+)$", output, re.M)
     statuses = re.search(r"^bench-statuses (.*)$", output, re.M)
     tickets = re.search(r"^bench-tickets (.*)$", output, re.M)
@@ -358,7 +359,7 @@ def _script_lines(output: str) -> tuple[int, dict[int, int], list[int]]:
     return (
         int(sent[1]),
         {int(status): int(count) for status, count in counts.items()},
-        [int(ticket_id) for ticket_id in tickets[1].split()],
+        tickets[1].split(),
     )
 
 
@@ -380,15 +381,16 @@ def _tally(database: Path, ledger: Ledger) -> Tally:
     )
 
 
-def _tally_read(database: Path) -> tuple[int, int, int, set[int]]:
-    """Form tickets, queued emails, email tasks and the ticket ids, read beside the server."""
+def _tally_read(database: Path) -> tuple[int, int, int, set[str]]:
+    """Form tickets, queued emails, email tasks and the tickets' references, read beside the
+    server."""
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
             # The baseline's tickets have no submission token; the form's always have one.
             ids = {
                 row[0]
                 for row in connection.execute(
-                    "SELECT id FROM tickets_ticket WHERE submission_token IS NOT NULL"
+                    "SELECT reference FROM tickets_ticket WHERE submission_token IS NOT NULL"
                 )
             }
             emails = connection.execute("SELECT count(*) FROM tickets_outboundemail").fetchone()
