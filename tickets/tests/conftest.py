@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 from tickets.services import ticket_create
 
 # db_worker takes these over for its graceful stop; pytest needs Ctrl+C back afterwards.
@@ -143,6 +143,25 @@ def make_ticket(db):
     def make(**overrides) -> Ticket:
         values = {"name": "Kari Nordmann", "email": "kari@example.no", "message": "Hei!"}
         ticket, _ = ticket_create(**values | overrides)
+        return ticket
+
+    return make
+
+
+@pytest.fixture
+def make_ticket_row(db):
+    """A ticket row with any field set (pk, status, assignee) and no emails queued, its thread
+    starting with what the customer wrote, as ticket_create starts it."""
+
+    def make(**values) -> Ticket:
+        ticket = Ticket.objects.create(**values)
+        Message.objects.create(
+            ticket=ticket,
+            kind=Message.Kind.CUSTOMER,
+            channel=Message.Channel.FORM,
+            author_name=ticket.name,
+            body=ticket.message,
+        )
         return ticket
 
     return make
