@@ -112,6 +112,8 @@
     }
     form.addEventListener("focusin", tokenFetch);
     form.addEventListener("submit", function (event) {
+      // The customer is sending: a suggestion asked for now would only race the form's POST.
+      clearTimeout(timer);
       if (!tokenInput.value) {
         event.preventDefault();
         submit.disabled = true;
