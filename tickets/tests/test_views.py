@@ -814,3 +814,12 @@ def test_agent_asking_for_a_missing_attachment_gets_404(agent_client, stored_att
     response = agent_client.get(reverse("tickets:attachment", args=[stored_attachment.pk + 1]))
 
     assert response.status_code == 404
+
+
+def test_attachment_is_not_reachable_as_a_media_file(client, settings, stored_attachment):
+    path = f"{settings.MEDIA_URL}{stored_attachment.file.name}"
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert (settings.ATTACHMENTS_ROOT / stored_attachment.file.name).exists()
