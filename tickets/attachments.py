@@ -170,6 +170,16 @@ def attachments_store(*, message: Message, files: list[CheckedFile]) -> list[Att
     return Attachment.objects.bulk_create(attachments)
 
 
+def attachment_for_customer(*, ticket, pk: int) -> Attachment | None:
+    """The attachment `pk` if the ticket's customer may have it: on a message of that ticket
+    that is theirs or a reply to them, never on an internal note. None otherwise (answer 404)."""
+    return Attachment.objects.filter(
+        pk=pk,
+        message__ticket=ticket,
+        message__kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC],
+    ).first()
+
+
 def attachment_response(attachment: Attachment) -> FileResponse:
     """The file as a download, for whoever the caller has decided may have it: the browser
     saves it under its safe name, never shows it in the page, and keeps no copy."""

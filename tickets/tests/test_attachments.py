@@ -11,13 +11,14 @@ from PIL import Image
 
 from tickets.attachments import (
     attachment_check,
+    attachment_for_customer,
     attachment_name,
     attachment_response,
     attachments_check,
     attachments_store,
 )
 from tickets.models import Attachment, Message, Ticket
-from tickets.services import tickets_erase, tickets_purge
+from tickets.services import ticket_reply, tickets_erase, tickets_purge
 from tickets.tests.attachment_files import EXE, HTML, SVG, jpeg, pdf, png, upload
 
 
@@ -244,3 +245,19 @@ def test_purge_deletes_the_files_of_old_closed_tickets(message, django_capture_o
 
     assert stored_names() == []
     assert Message.objects.get().body == ""
+
+
+def test_customer_may_have_their_own_and_the_replys_files_but_no_internal_notes(
+    message, make_ticket_row
+):
+    ticket = message.ticket
+    reply = ticket_reply(ticket=ticket, author=None, body="Svar", is_public=True)
+    note = ticket_reply(ticket=ticket, author=None, body="Internt", is_public=False)
+    other = make_ticket_row(name="Ola", email="ola@example.no", message="Min").messages.get()
+    for owner in [message, reply, note, other]:
+        attachments_store(message=owner, files=[attachment_check(name="f.pdf", content=pdf())])
+    theirs, replied, internal, others = Attachment.objects.order_by("pk")
+
+    found = [attachment_for_customer(ticket=ticket, pk=a.pk) for a in Attachment.objects.all()]
+
+    assert found == [theirs, replied, None, None]
