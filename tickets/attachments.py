@@ -85,6 +85,7 @@ def attachments_check(files) -> list[CheckedFile]:
             # Refused on its declared size: a file far over the limit is never read into memory.
             errors.append(_too_large(name, upload.size))
             continue
+        upload.seek(0)
         try:
             checked.append(attachment_check(name=name, content=upload.read()))
         except ValidationError as error:
@@ -256,13 +257,20 @@ def _decoded(content_type: str, content: bytes) -> tuple[bool, bytes | None]:
             # every byte is still read, so a cut-off file still fails, in a fifth of the time.
             image.draft("RGB", THUMBNAIL_SIZE)
             image.load()
-            # A phone's photo is stored sideways with a note saying so; the thumbnail stands up.
-            shown = ImageOps.exif_transpose(image)
-            shown.thumbnail(THUMBNAIL_SIZE)
-            if shown.mode not in {"RGB", "RGBA"}:
-                shown = shown.convert("RGBA")
-            output = BytesIO()
-            shown.save(output, "WEBP", quality=80)
+            return True, _thumbnail(image)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
         return False, None
-    return True, output.getvalue()
+
+
+def _thumbnail(image: Image.Image) -> bytes | None:
+    try:
+        # A phone's photo is stored sideways with a note saying so; the thumbnail stands up.
+        shown = ImageOps.exif_transpose(image)
+        shown.thumbnail(THUMBNAIL_SIZE)
+        if shown.mode not in {"RGB", "RGBA"}:
+            shown = shown.convert("RGBA")
+        output = BytesIO()
+        shown.save(output, "WEBP", quality=80)
+    except Exception:  # noqa: BLE001 (a thumbnail is a convenience: the photo is kept without one)
+        return None
+    return output.getvalue()
