@@ -186,3 +186,16 @@ def production_env(tmp_path) -> dict[str, str]:
         "DJANGO_SECURE_HSTS_PRELOAD": "1",
         "SEKVENS_VAR_DIR": str(tmp_path),
     }
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(settings, tmp_path):
+    """Attachments of each test in its own folder, never in var/."""
+    location = tmp_path / "attachments"
+    settings.ATTACHMENTS_ROOT = location
+    settings.STORAGES = settings.STORAGES | {
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location},
+        }
+    }

@@ -316,6 +316,48 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
+# Files attached to tickets' messages (tickets/attachments.py). Never under MEDIA_ROOT and never
+# behind a URL of their own: only the staff view and the customer's ticket page hand them out,
+# through tickets.attachments.attachment_response. ATTACHMENTS_STORAGE=s3 keeps them in an
+# S3-compatible bucket instead (django-storages), private, its keys from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or the instance's role).
+ATTACHMENTS_ROOT = env.path("ATTACHMENTS_ROOT", default=VAR_DIR / "attachments")
+ATTACHMENTS_STORAGE = env.str("ATTACHMENTS_STORAGE", default="filesystem")
+if ATTACHMENTS_STORAGE == "filesystem":
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": ATTACHMENTS_ROOT,
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+elif ATTACHMENTS_STORAGE == "s3":
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        f'ATTACHMENTS_STORAGE: "{ATTACHMENTS_STORAGE}" is neither "filesystem" nor "s3".'
+    )
+# What may be attached, sniffed from the content (filetype), never taken from a name or a
+# browser: photos and PDF. HEIC is taken but not decoded (Pillow cannot), so it has no thumbnail.
+ATTACHMENT_TYPES = env.list(
+    "ATTACHMENT_TYPES",
+    default=["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf"],
+)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=5)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

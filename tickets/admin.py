@@ -5,12 +5,14 @@ from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.forms import AttachmentsField
 from tickets.models import (
     Message,
     OutboundEmail,
@@ -92,8 +94,17 @@ class ReadOnlyInlineMixin:
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = Message
     verbose_name_plural = _("the conversation")
-    fields = ["kind", "channel", "sender", "created_at", "body"]
+    fields = ["kind", "channel", "sender", "created_at", "body", "files"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("author").prefetch_related("attachments")
+        )
+
+    @admin.display(description=_("attachments"))
+    def files(self, message):
+        return render_to_string("admin/tickets/attachments.html", {"message": message})
 
     @admin.display(description=_("from"))
     def sender(self, message):
@@ -110,10 +121,16 @@ class NewNoteForm(forms.ModelForm):
         initial=Message.Kind.INTERNAL,
     )
 
+    attachments = AttachmentsField(label=_("attachments"))
+
     class Meta:
         model = Message
         fields = ["kind", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].rules_show()
 
 
 class NewNoteInline(admin.StackedInline):
@@ -250,14 +267,17 @@ class TicketAdmin(admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         # The admin's change message names formset.new_objects: the notes ticket_reply saved,
         # not the form's unsaved copies (no created_at yet, so str() on them fails).
+        notes = formset.save(commit=False)
+        files = {id(f.instance): f.cleaned_data.get("attachments", []) for f in formset.forms}
         formset.new_objects = [
             ticket_reply(
                 ticket=form.instance,
                 author=request.user,
                 body=note.body.strip(),
                 is_public=note.kind == Message.Kind.PUBLIC,
+                attachments=files.get(id(note), []),
             )
-            for note in formset.save(commit=False)
+            for note in notes
             if note.pk is None and note.body.strip()
         ]
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from tickets.attachments import attachment_content
 from tickets.models import Message, OutboundEmail, Ticket
 from tickets.references import reply_address
 
@@ -118,6 +119,12 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
         headers=headers,
     )
     message.attach_alternative(html_body, "text/html")
+    if email.kind == OutboundEmail.Kind.REPLY and email.note is not None:
+        # The agent's files, read from storage now, as the bodies are rendered now.
+        for attachment in email.note.attachments.all():
+            message.attach(
+                attachment.filename, attachment_content(attachment), attachment.content_type
+            )
     return message
 
 

@@ -6,11 +6,14 @@ from email import policy as email_policy
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxLengthValidator, validate_email
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FormField
 from faq.responses import form_token_new, form_token_read
+from tickets.attachments import attachment_types_shown, attachments_check
 from tickets.models import Ticket
 
 # Which of our fields each kind of HelpForm field describes.
@@ -49,6 +52,45 @@ def _is_sendable(address: str) -> bool:
     return local_part.isascii() and not _has_control_characters(_in_a_header(local_part))
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.Field):
+    """Files to attach, checked by tickets.attachments; cleaned to a list of CheckedFile."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def rules_show(self) -> None:
+        """Tell the browser and the person what is accepted, as the settings say now and in the
+        request's language (a form's fields are copies, so each form calls this)."""
+        self.widget.attrs["accept"] = ",".join(settings.ATTACHMENT_TYPES)
+        self.help_text = _("Up to %(count)d files (%(types)s), at most %(size)s each.") % {
+            "count": settings.ATTACHMENT_MAX_COUNT,
+            "types": attachment_types_shown(),
+            "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+        }
+
+    def clean(self, value):
+        files = [upload for upload in value or [] if upload]
+        try:
+            return attachments_check(files)
+        except forms.ValidationError as error:
+            # A browser never fills a file input in again: say so, and that the rest is kept.
+            raise forms.ValidationError([*error.error_list, _choose_again()]) from None
+
+
+def _choose_again() -> forms.ValidationError:
+    return forms.ValidationError(
+        _("Everything else you wrote is kept, but the files must be chosen again."),
+        code="choose_again",
+    )
+
+
 class ContactForm(forms.ModelForm):
     """The contact form; its labels and placeholders come from the page's HelpForm block."""
 
@@ -57,6 +99,7 @@ class ContactForm(forms.ModelForm):
     # page, the same for everyone, brings none: see clean_token.
     token = forms.CharField(widget=forms.HiddenInput, max_length=200, required=False)
     # A field people never see or hear; bots fill it in.
+    attachments = AttachmentsField(label=_("Attachments"))
     website = forms.CharField(
         label=_("Leave this field empty"),
         required=False,
@@ -76,6 +119,7 @@ class ContactForm(forms.ModelForm):
         self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["attachments"].rules_show()
         for form_field in form_fields:
             field = self.fields[FIELD_FOR_KIND[form_field.kind]]
             field.label = form_field.label
@@ -87,6 +131,7 @@ class ContactForm(forms.ModelForm):
             "name",
             "email",
             Field("message", data_suggest="true"),
+            "attachments",
             "token",
             Div(HONEYPOT, css_class="visually-hidden", aria_hidden="true"),
         )
@@ -137,6 +182,13 @@ class ContactForm(forms.ModelForm):
                 _("The message contains characters we cannot read."), code="control_characters"
             )
         return message
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors and "attachments" not in self.errors and self.files.getlist("attachments"):
+            # The files were fine, but the form comes back for another field: they are not kept.
+            self.add_error("attachments", _choose_again())
+        return cleaned_data
 
     def token_renew(self) -> None:
         """A form whose hidden token was lost or broken comes back with a fresh one."""

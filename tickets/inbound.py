@@ -17,11 +17,13 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Message as ThreadMessage
 from tickets.models import OutboundEmail, Ticket
 from tickets.references import reference_legacy_id, reference_normalize, reply_address_read
@@ -75,7 +77,7 @@ _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
 
 
 @dataclass
-class Attachment:
+class MailAttachment:
     filename: str
     content_type: str
     content: bytes
@@ -95,7 +97,7 @@ class InboundMessage:
     text: str
     reply: str
     html: str
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[MailAttachment] = field(default_factory=list)
     # Why it must not reopen a ticket nor get an answer: "", "auto-reply" or "bounce".
     automatic: str = ""
     content_hash: str = ""
@@ -209,7 +211,7 @@ def _addresses(message: Message, *names: str) -> list[str]:
     return found
 
 
-def _parts(message: Message) -> tuple[Message | None, Message | None, list[Attachment]]:
+def _parts(message: Message) -> tuple[Message | None, Message | None, list[MailAttachment]]:
     text_part = html_part = None
     attachments = []
     parts = message.walk() if message.is_multipart() else [message]
@@ -224,7 +226,7 @@ def _parts(message: Message) -> tuple[Message | None, Message | None, list[Attac
         if disposition == "attachment" or filename or not content_type.startswith("text/"):
             payload = part.get_payload(decode=True) or b""
             attachments.append(
-                Attachment(
+                MailAttachment(
                     filename=_filename_safe(filename),
                     content_type=content_type,
                     content=payload,
@@ -414,7 +416,9 @@ def inbound_file(raw: bytes) -> Filed:
             # A robot's mail is kept for agents, but answering it could start a loop.
             confirm=not parsed.automatic,
         )
-        return Filed(ticket, ticket.messages.get(), "new ticket")
+        message = ticket.messages.get()
+        _attachments_file(message, parsed.attachments)
+        return Filed(ticket, message, "new ticket")
     message = ThreadMessage.objects.create(
         ticket=ticket,
         kind=ThreadMessage.Kind.CUSTOMER,
@@ -422,9 +426,40 @@ def inbound_file(raw: bytes) -> Filed:
         body=body,
         **fields,
     )
+    _attachments_file(message, parsed.attachments)
     if not parsed.automatic:
         ticket_customer_replied(ticket=ticket, message=message)
     return Filed(ticket, message, "reply")
+
+
+def _attachments_file(message: ThreadMessage, attachments: list[MailAttachment]) -> None:
+    """Store a mail's attachments (inline images too) by the same rules as the form's; one
+    refused is named in an internal note beside the message, and the mail is filed anyway."""
+    checked, refused = [], []
+    with override(settings.LANGUAGE_CODE):
+        for attachment in attachments:
+            if len(checked) == settings.ATTACHMENT_MAX_COUNT:
+                limit = {"count": settings.ATTACHMENT_MAX_COUNT}
+                refused.append((attachment.filename, _("more than %(count)d attachments") % limit))
+                continue
+            try:
+                checked.append(
+                    attachment_check(name=attachment.filename, content=attachment.content)
+                )
+            except ValidationError as error:
+                refused.append((attachment.filename, " ".join(error.messages)))
+        if checked:
+            attachments_store(message=message, files=checked)
+        if refused:
+            ThreadMessage.objects.create(
+                ticket=message.ticket,
+                kind=ThreadMessage.Kind.INTERNAL,
+                channel=ThreadMessage.Channel.EMAIL,
+                body="\n".join(
+                    _("Attachment refused: %(name)s, %(reason)s") % {"name": n, "reason": r}
+                    for n, r in refused
+                ),
+            )
 
 
 def _our_addresses() -> set[str]:

@@ -1,7 +1,15 @@
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FaqEntry, HelpPage
@@ -137,6 +145,80 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class _AttachmentStorage(LazyObject):
+    # Looked up when first used, not when the model is defined: STORAGES["attachments"] as the
+    # settings (or a test's override of them) say at the time.
+    def _setup(self):
+        self._wrapped = storages["attachments"]
+
+
+attachment_storage_lazy = _AttachmentStorage()
+
+
+@receiver(setting_changed)
+def _attachment_storage_reset(*, setting, **kwargs):
+    if setting == "STORAGES":
+        attachment_storage_lazy._wrapped = empty
+
+
+def attachment_storage():
+    return attachment_storage_lazy
+
+
+def attachment_path(instance, filename: str) -> str:
+    # Never the sender's name, which could be anything: a random one, by month.
+    return f"{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a message, checked by tickets.attachments before it is stored."""
+
+    message = models.ForeignKey(
+        Message, models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(
+        _("file"), upload_to=attachment_path, storage=attachment_storage, max_length=200
+    )
+    # A small WebP of an image for the agents' thread; none for a PDF (or a HEIC photo).
+    thumbnail = models.FileField(
+        _("thumbnail"),
+        upload_to=attachment_path,
+        storage=attachment_storage,
+        max_length=200,
+        blank=True,
+    )
+    # The sender's name, made safe (tickets.attachments.attachment_name): shown, never a path.
+    filename = models.CharField(_("name"), max_length=120)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+@receiver(post_delete, sender=Attachment)
+def _attachment_files_delete(sender, instance, using, **kwargs):
+    # After the commit: an erasure rolled back keeps its rows, so it must keep their files.
+    names = [name for name in [instance.file.name, instance.thumbnail.name] if name]
+
+    def delete():
+        for name in names:
+            attachment_storage_lazy.delete(name)
+
+    transaction.on_commit(delete, using=using)
 
 
 class TicketEvent(models.Model):

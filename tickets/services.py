@@ -13,13 +13,21 @@ from django_ratelimit.core import is_ratelimited
 
 from faq.models import FaqEntry, HelpPage
 from faq.suggestions import suggestions_sent_anyway, suggestions_shown
+from tickets.attachments import CheckedFile, attachments_store
 from tickets.emails import (
     confirmation_email,
     customer_reply_email,
     notification_email,
     reply_email,
 )
-from tickets.models import Message, OutboundEmail, SuggestionImpression, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Message,
+    OutboundEmail,
+    SuggestionImpression,
+    Ticket,
+    TicketEvent,
+)
 from tickets.tasks import outbound_email_send
 
 # One form shows a few suggestions as its customer writes; a script replaying one token should
@@ -56,6 +64,7 @@ def ticket_submit(
     form_token: uuid.UUID,
     source_page: HelpPage,
     client_ip: str,
+    attachments: list[CheckedFile] = (),
 ) -> Ticket:
     """The contact form's ticket. The same form sent again (a reload, a second click) returns
     its first ticket and counts against no limit; a new one is refused with SubmissionLimited
@@ -77,6 +86,7 @@ def ticket_submit(
         submission_token=key,
         form_token=form_token,
         source_page=source_page,
+        attachments=attachments,
     )
     return ticket
 
@@ -124,10 +134,12 @@ def ticket_create(
     source_page: HelpPage | None = None,
     first: dict | None = None,
     confirm: bool = True,
+    attachments: list[CheckedFile] = (),
 ) -> tuple[Ticket, bool]:
-    """Create a ticket, its thread's first message and its emails; a repeated submission
-    returns the first ticket. `first` gives the first message's other fields (an email's
-    channel, Message-ID, original); `confirm=False` sends the customer no confirmation.
+    """Create a ticket, its thread's first message (with its checked attachments) and its
+    emails; a repeated submission returns the first ticket. `first` gives the first message's
+    other fields (an email's channel, Message-ID, original); `confirm=False` sends the customer
+    no confirmation.
 
     Returns (ticket, created).
     """
@@ -143,13 +155,15 @@ def ticket_create(
     except IntegrityError:
         # The same form sent twice at once: the other request created the ticket.
         return Ticket.objects.get(submission_token=submission_token), False
-    Message.objects.create(
+    first_message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.CUSTOMER,
         author_name=name,
         body=message,
         **{"channel": Message.Channel.FORM, **(first or {})},
     )
+    if attachments:
+        attachments_store(message=first_message, files=attachments)
     emails = [confirmation_email(ticket)] if confirm else []
     _emails_queue([*emails, notification_email(ticket)])
     if form_token := form_token or submission_token:
@@ -161,8 +175,11 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> Message:
-    """Add a note; a public one is emailed to the customer and is the first response if first.
+def ticket_reply(
+    *, ticket: Ticket, author, body: str, is_public: bool, attachments: list[CheckedFile] = ()
+) -> Message:
+    """Add a note with its checked attachments; a public one is emailed to the customer, the
+    files attached, and is the first response if first.
 
     Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
     """
@@ -176,6 +193,8 @@ def ticket_reply(*, ticket: Ticket, author, body: str, is_public: bool) -> Messa
         raise TicketAnonymised(ticket.reference)
     kind = Message.Kind.PUBLIC if is_public else Message.Kind.INTERNAL
     note = Message.objects.create(ticket=ticket, author=author, kind=kind, body=body)
+    if attachments:
+        attachments_store(message=note, files=attachments)
     if is_public:
         if ticket.first_response_at is None:
             Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
@@ -251,7 +270,7 @@ def tickets_export(*, emails: list[str], actor) -> dict:
     tickets = list(
         _of_addresses(emails)
         .filter(anonymised_at=None)
-        .prefetch_related("messages", "emails")
+        .prefetch_related("messages__attachments", "emails")
         .order_by("pk")
     )
     TicketEvent.objects.bulk_create(
@@ -270,13 +289,23 @@ def tickets_export(*, emails: list[str], actor) -> dict:
                 "created_at": t.created_at.isoformat(),
                 # What the customer wrote after the first message, by email or on their page.
                 "customer_messages": [
-                    {"channel": m.channel, "written_at": m.created_at.isoformat(), "text": m.body}
+                    {
+                        "channel": m.channel,
+                        "written_at": m.created_at.isoformat(),
+                        "text": m.body,
+                        "attachments": _attachments_listed(m),
+                    }
                     for m in t.messages.all()
                     if m.kind == Message.Kind.CUSTOMER
                 ],
                 # Internal notes are about the customer too, so they are part of what we hold.
                 "notes": [
-                    {"kind": n.kind, "written_at": n.created_at.isoformat(), "text": n.body}
+                    {
+                        "kind": n.kind,
+                        "written_at": n.created_at.isoformat(),
+                        "text": n.body,
+                        "attachments": _attachments_listed(n),
+                    }
                     for n in t.messages.all()
                     if n.kind != Message.Kind.CUSTOMER
                 ],
@@ -359,10 +388,20 @@ def _anonymise(tickets, *, actor, reason: str) -> int:
         body="", original="", author_name="", message_id="", content_hash=""
     )
     OutboundEmail.objects.filter(ticket__in=ids).delete()
+    # The files go with their rows, once the erasure commits (tickets.models).
+    Attachment.objects.filter(message__ticket__in=ids).delete()
     TicketEvent.objects.bulk_create(
         [TicketEvent(ticket_id=pk, actor=actor, field="privacy", new_value=reason) for pk in ids]
     )
     return len(ids)
+
+
+def _attachments_listed(message: Message) -> list[dict]:
+    # The files themselves are handed over by an agent from the ticket page; the export names them.
+    return [
+        {"name": a.filename, "type": a.content_type, "size": a.size, "sha256": a.sha256}
+        for a in message.attachments.all()
+    ]
 
 
 def _iso(moment) -> str | None:

@@ -7,6 +7,8 @@ urlpatterns = [
     path("kontakt/", views.contact, name="contact"),
     path("kontakt/forslag/", views.suggest, name="suggest"),
     path("kontakt/skjema/", views.form_token, name="form_token"),
+    path("vedlegg/<int:pk>/", views.attachment, name="attachment"),
+    path("vedlegg/<int:pk>/miniatyr/", views.attachment_thumbnail, name="attachment_thumbnail"),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -11,7 +11,9 @@ from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_new, form_token_read
 from sekvens_help.clients import client_ip
 from sekvens_help.origin import Origin, cross_site_refused, request_origin
+from tickets.attachments import attachment_response, attachment_thumbnail_response
 from tickets.forms import ContactForm
+from tickets.models import Attachment
 from tickets.references import reference_normalize
 from tickets.services import SubmissionLimited, suggestion_impressions_record, ticket_submit
 
@@ -29,7 +31,9 @@ def contact(request):
     if not form_block:
         raise Http404
     is_same_origin = request_origin(request) is Origin.SAME
-    form = ContactForm(request.POST, form_fields=form_block.fields, is_same_origin=is_same_origin)
+    form = ContactForm(
+        request.POST, request.FILES, form_fields=form_block.fields, is_same_origin=is_same_origin
+    )
     if not form.is_valid():
         form.token_renew()
         # The page already read: a failed post costs no second read.
@@ -44,6 +48,7 @@ def contact(request):
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],
             message=form.cleaned_data["message"],
+            attachments=form.cleaned_data["attachments"],
             form_token=form.cleaned_data["token"],
             source_page=page_view.page,
             client_ip=client_ip(request),
@@ -119,3 +124,27 @@ def _success_url(block: Block) -> str:
         return reverse("tickets:thanks", kwargs={"slug": block.success_path.strip("/")})
     except NoReverseMatch:
         return reverse("faq:help_page")
+
+
+def _agent_attachment(request, pk: int) -> Attachment:
+    # Anyone but an agent is told nothing, not even that the file exists: 404, never 403 (and
+    # staff without two factors never get here: staffauth's middleware sends them to give a code).
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("tickets.view_ticket")):
+        raise Http404
+    return get_object_or_404(Attachment, pk=pk)
+
+
+@require_GET
+def attachment(request, pk):
+    """An attachment, downloaded by an agent from the ticket page in the admin."""
+    return attachment_response(_agent_attachment(request, pk))
+
+
+@require_GET
+def attachment_thumbnail(request, pk):
+    """An image attachment's thumbnail, shown in the admin's thread."""
+    found = _agent_attachment(request, pk)
+    if not found.thumbnail:
+        raise Http404
+    return attachment_thumbnail_response(found)

@@ -162,3 +162,61 @@ def test_trusted_proxy_that_is_no_address_stops_the_start(production_env):
 
     assert result.returncode != 0
     assert 'TRUSTED_PROXIES: "proxy.example.no" is no IP address or network' in result.stderr
+
+
+ATTACHMENTS_PRINT = (
+    "from django.core.files.storage import storages; from django.conf import settings as s; "
+    "a = storages['attachments']; print(type(a).__name__, a.location, s.MEDIA_ROOT, "
+    "getattr(a, 'bucket_name', '-'), getattr(a, 'endpoint_url', '-'), "
+    "getattr(a, 'default_acl', '-'))"
+)
+
+
+def test_attachments_are_kept_beside_the_media_not_in_them(production_env, tmp_path):
+    result = manage("shell", "--no-imports", "-c", ATTACHMENTS_PRINT, env=production_env)
+
+    backend, location, media_root, *_ = result.stdout.split()
+    assert (backend, location, media_root) == (
+        "FileSystemStorage",
+        str(tmp_path / "attachments"),
+        str(tmp_path / "media"),
+    )
+
+
+def test_attachments_storage_s3_keeps_them_in_a_private_bucket(production_env):
+    production_env |= {
+        "ATTACHMENTS_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": "sekvens-vedlegg",
+        "AWS_S3_ENDPOINT_URL": "https://s3.example.no",
+        "AWS_LOCATION": "hjelp",
+    }
+
+    result = manage("shell", "--no-imports", "-c", ATTACHMENTS_PRINT, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    backend, location, _media, bucket, endpoint, acl = result.stdout.split()
+    assert (backend, location, bucket, endpoint, acl) == (
+        "S3Storage",
+        "hjelp",
+        "sekvens-vedlegg",
+        "https://s3.example.no",
+        "private",
+    )
+
+
+def test_attachments_storage_s3_without_a_bucket_stops_the_start(production_env):
+    production_env["ATTACHMENTS_STORAGE"] = "s3"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'Environment variable "AWS_STORAGE_BUCKET_NAME" not set' in result.stderr
+
+
+def test_unknown_attachments_storage_stops_the_start(production_env):
+    production_env["ATTACHMENTS_STORAGE"] = "ftp"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'ATTACHMENTS_STORAGE: "ftp" is neither "filesystem" nor "s3".' in result.stderr

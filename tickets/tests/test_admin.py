@@ -2,13 +2,16 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
+from tickets.attachments import attachment_check, attachments_store
 from tickets.emails import email_message
-from tickets.models import Message, OutboundEmail, Ticket, TicketEvent
+from tickets.models import Attachment, Message, OutboundEmail, Ticket, TicketEvent
 from tickets.references import reference_new
 from tickets.services import ticket_change, ticket_reply, tickets_erase
+from tickets.tests.attachment_files import EXE, pdf, png, upload
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
 # The thread and the new-note inline share Message's prefix "messages"; the admin numbers the
@@ -644,3 +647,109 @@ def test_search_by_a_reference_read_over_the_phone_finds_that_ticket(agent_clien
     response = agent_client.get(CHANGELIST, {"q": heard})
 
     assert listed(response) == [wanted.pk]
+
+
+def attach(message, *files) -> None:
+    attachments_store(
+        message=message, files=[attachment_check(name=name, content=c) for name, c in files]
+    )
+
+
+def test_thread_shows_each_messages_attachments_with_thumbnail_and_link(agent_client, make_ticket):
+    ticket = make_ticket()
+    attach(ticket.messages.get(), ("skjerm.png", png()), ("faktura.pdf", pdf()))
+    image, document = Attachment.objects.order_by("pk")
+
+    page = agent_client.get(change_url(ticket)).text
+
+    download = reverse("tickets:attachment", args=[image.pk])
+    thumbnail = reverse("tickets:attachment_thumbnail", args=[image.pk])
+    assert f'<img src="{thumbnail}" alt="skjerm.png"' in page
+    assert f'<a href="{download}" download>skjerm.png</a>' in page
+    assert f'<a href="{reverse("tickets:attachment", args=[document.pk])}" download>' in page
+    assert "(application/pdf, " in page
+    assert reverse("tickets:attachment_thumbnail", args=[document.pk]) not in page
+
+
+def test_agent_gets_an_images_thumbnail_and_an_editor_does_not(
+    agent_client, editor_client, make_ticket
+):
+    ticket = make_ticket()
+    attach(ticket.messages.get(), ("skjerm.png", png()))
+    url = reverse("tickets:attachment_thumbnail", args=[Attachment.objects.get().pk])
+
+    shown, hidden = agent_client.get(url), editor_client.get(url)
+
+    assert (shown.status_code, shown["Content-Type"], hidden.status_code) == (
+        200,
+        "image/webp",
+        404,
+    )
+    assert shown["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("messages", [1, 8])
+def test_ticket_page_query_count_does_not_grow_with_attachments(
+    agent_client, make_ticket, django_assert_num_queries, messages
+):
+    ticket = make_ticket()
+    attach(ticket.messages.get(), ("a.png", png()), ("b.pdf", pdf()))
+    for n in range(messages - 1):
+        note = ticket_reply(ticket=ticket, author=None, body=f"Notat {n}", is_public=False)
+        attach(note, ("c.png", png()))
+
+    # The admin's content type (cached after the first page, so cleared here for a fixed count).
+    ContentType.objects.clear_cache()
+
+    # Session, user, the ticket, permissions (user, group), the thread with its authors, all its
+    # attachments, the history, the emails, the content type, the staff to assign to.
+    with django_assert_num_queries(11):
+        response = agent_client.get(change_url(ticket))
+
+    assert response.status_code == 200
+
+
+def test_reply_with_files_stores_them_on_the_reply(agent_client, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{
+            f"{NEW_NOTE}-kind": "public",
+            f"{NEW_NOTE}-body": "Her er kvitteringen.",
+            f"{NEW_NOTE}-attachments": [upload("kvittering.pdf", pdf(), "application/pdf")],
+        },
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 302
+    note = Message.objects.get(kind=Message.Kind.PUBLIC)
+    assert [a.filename for a in note.attachments.all()] == ["kvittering.pdf"]
+
+
+def test_reply_with_a_refused_file_is_not_sent_and_says_why(agent_client, make_ticket):
+    ticket = make_ticket()
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{
+            f"{NEW_NOTE}-kind": "public",
+            f"{NEW_NOTE}-body": "Her er programmet.",
+            f"{NEW_NOTE}-attachments": [upload("verktøy.pdf", EXE)],
+        },
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 200
+    assert "«verktøy.pdf» er ikke en filtype vi tar imot." in response.text
+    assert not Message.objects.filter(kind=Message.Kind.PUBLIC).exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_ticket_page_form_sends_files(agent_client, make_ticket):
+    page = agent_client.get(change_url(make_ticket())).text
+
+    assert 'enctype="multipart/form-data"' in page
+    assert f'name="{NEW_NOTE}-attachments"' in page

@@ -5,8 +5,10 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Ticket
 from tickets.references import reference_normalize
+from tickets.tests.attachment_files import jpeg, png
 
 # The live server and the worker each commit in transactions of their own (see worker_run).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -277,3 +279,54 @@ def test_customer_markup_on_the_admin_ticket_page_is_shown_as_text_and_never_run
 
     assert page.evaluate("window.__pwned") is None
     expect(page.locator(".field-message .readonly")).to_have_text(HOSTILE_MESSAGE)
+
+
+@pytest.mark.parametrize(
+    "page_options", [{}, {"java_script_enabled": False}], ids=["script", "no-script"]
+)
+def test_photo_chosen_on_the_contact_form_is_attached_to_the_ticket(page, seed, tmp_path):
+    photo = tmp_path / "ferie.jpg"
+    photo.write_bytes(jpeg())
+    page.goto("/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+    form.get_by_label("Vedlegg").set_input_files(photo)
+
+    form.get_by_role("button", name="Send melding").click()
+
+    page.wait_for_url(SUCCESS_URL)
+    [attachment] = Ticket.objects.get().messages.get().attachments.all()
+    assert (attachment.filename, attachment.size) == ("ferie.jpg", len(jpeg()))
+
+
+def test_refused_file_on_the_contact_form_keeps_the_text_and_says_to_choose_again(
+    page, seed, tmp_path
+):
+    page_file = tmp_path / "side.png"
+    page_file.write_bytes(b"<!doctype html><html><script>alert(1)</script></html>")
+    page.goto("/")
+    form = contact_form_fill(page, message=FORGOT_PASSWORD)
+    form.get_by_label("Vedlegg").set_input_files(page_file)
+
+    form.get_by_role("button", name="Send melding").click()
+
+    expect(page.locator("#id_attachments_error")).to_contain_text(
+        "«side.png» er ikke en filtype vi tar imot."
+    )
+    expect(page.locator("#id_attachments_error")).to_contain_text("filene må velges på nytt")
+    expect(page.locator("#id_message")).to_have_value(FORGOT_PASSWORD)
+    assert not Ticket.objects.exists()
+
+
+def test_agent_sees_the_customers_photo_as_a_thumbnail_in_the_thread(page, agent, make_ticket):
+    ticket = make_ticket(message="Se bildet")
+    attachments_store(
+        message=ticket.messages.get(), files=[attachment_check(name="skjerm.png", content=png())]
+    )
+    change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
+
+    admin_log_in(page, username="agent", password=AGENT_PASSWORD, next_path=change_path)
+
+    thumbnail = page.get_by_role("img", name="skjerm.png")
+    expect(thumbnail).to_be_visible()
+    # Loaded, not blocked by the Content-Security-Policy nor refused.
+    assert thumbnail.evaluate("image => image.complete && image.naturalWidth") == 40

@@ -2,9 +2,12 @@ import pytest
 from django.test.signals import template_rendered
 from django.utils.translation import gettext, override
 
+from tickets.attachments import attachment_check
 from tickets.models import Message, Ticket
 from tickets.references import reference_normalize
 from tickets.services import ticket_reply
+from tickets.tests.attachment_files import pdf, upload
+from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
 # The worker claims and finishes tasks in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,3 +238,43 @@ def test_internal_note_sends_no_email(make_ticket, smtp_server, worker_run, admi
     assert note.kind == Message.Kind.INTERNAL
     assert len(smtp_server.messages) == 2
     assert Ticket.objects.get().first_response_at is None
+
+
+def test_agents_reply_with_a_pdf_reaches_the_customer_with_the_pdf_attached(
+    admin_client, make_ticket, smtp_server, worker_run
+):
+    # A superuser: the agents' group is migration data, gone after an earlier flush.
+    ticket = make_ticket()
+    document = pdf()
+    data = change_form_data(
+        admin_client,
+        ticket,
+        **{
+            f"{NEW_NOTE}-kind": "public",
+            f"{NEW_NOTE}-body": "Kvitteringen ligger ved.",
+            f"{NEW_NOTE}-attachments": [upload("kvittering mars.pdf", document, "text/plain")],
+        },
+    )
+    admin_client.post(change_url(ticket), data)
+
+    worker_run()
+
+    reply = [m for m in smtp_server.messages if m["Subject"].endswith("Svar på henvendelsen din")]
+    [attached] = list(reply[0].iter_attachments())
+    assert (attached.get_filename(), attached.get_content_type()) == (
+        "kvittering mars.pdf",
+        "application/pdf",
+    )
+    assert attached.get_content() == document
+    assert "Kvitteringen ligger ved." in text_of(reply[0])
+
+
+def test_internal_note_with_a_file_sends_nothing(make_ticket, smtp_server, worker_run):
+    ticket = make_ticket()
+    smtp_server.messages.clear()
+    checked = attachment_check(name="notat.pdf", content=pdf())
+
+    ticket_reply(ticket=ticket, author=None, body="Intern", is_public=False, attachments=[checked])
+    worker_run()
+
+    assert [m["To"] for m in smtp_server.messages] == ["kari@example.no", "kundeservice@etn.no"]

@@ -39,11 +39,11 @@ def test_form_takes_labels_and_placeholders_from_the_help_form_block():
     assert form.fields["email"].widget.attrs["placeholder"] == "post@din-epost.no"
 
 
-def test_customer_can_post_only_name_email_message_and_the_form_token():
+def test_customer_can_post_only_name_email_message_attachments_and_the_form_token():
     form = contact_form(status="closed", priority="urgent", assignee="1", source_page="9")
 
     assert form.is_valid()
-    assert list(form.fields) == ["name", "email", "message", "token", "website"]
+    assert list(form.fields) == ["name", "email", "message", "token", "attachments", "website"]
     assert (form.instance.status, form.instance.priority) == ("new", "normal")
 
 

@@ -9,6 +9,7 @@ from tickets.inbound import inbound_file
 from tickets.models import Message, OutboundEmail, Ticket
 from tickets.references import reply_address
 from tickets.services import ticket_reply, tickets_erase
+from tickets.tests.attachment_files import EXE, pdf, png
 from tickets.tests.inbound_corpus import REPLY, message
 
 CUSTOMER = "Kari Nordmann <kari@example.no>"
@@ -215,3 +216,74 @@ def test_receive_mail_exits_75_when_the_database_is_down(production_env):
     result = run_receive_mail(message(body=REPLY), env)
 
     assert result.returncode == 75, result.stderr
+
+
+def test_attachment_of_a_new_mail_is_stored_on_its_message(db):
+    content = pdf()
+    raw = message(body=REPLY, attachments=[("faktura.pdf", "application/pdf", content, False)])
+
+    filed = inbound_file(raw)
+
+    [attachment] = filed.message.attachments.all()
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "faktura.pdf",
+        "application/pdf",
+        len(content),
+    )
+    assert attachment.file.read() == content
+
+
+def test_attachment_of_a_reply_is_stored_on_the_reply(waiting_ticket):
+    raw = message(
+        body=REPLY,
+        headers={"To": reply_address(waiting_ticket.reference)},
+        attachments=[("skjerm.png", "image/png", png(), False)],
+    )
+
+    filed = inbound_file(raw)
+
+    assert filed.outcome == "reply"
+    assert [a.filename for a in filed.message.attachments.all()] == ["skjerm.png"]
+
+
+def test_inline_image_named_by_cid_is_kept_as_an_attachment(db):
+    raw = message(body=REPLY, attachments=[("bilde.png", "image/png", png(), True)])
+
+    filed = inbound_file(raw)
+
+    assert [a.content_type for a in filed.message.attachments.all()] == ["image/png"]
+
+
+def test_refused_attachment_is_noted_for_agents_and_the_mail_still_files(db):
+    raw = message(
+        body=REPLY,
+        attachments=[
+            ("oppsett.exe", "application/octet-stream", EXE, False),
+            ("faktura.pdf", "application/pdf", pdf(), False),
+        ],
+    )
+
+    filed = inbound_file(raw)
+
+    assert filed.outcome == "new ticket"
+    assert [a.filename for a in filed.message.attachments.all()] == ["faktura.pdf"]
+    note = filed.ticket.messages.get(kind=Message.Kind.INTERNAL)
+    assert note.body == (
+        "Vedlegg avvist: oppsett.exe, «oppsett.exe» er ikke en filtype vi tar imot. "
+        "Du kan legge ved JPEG, PNG, GIF, WebP, HEIC, PDF."
+    )
+    assert not OutboundEmail.objects.filter(note=note).exists()
+
+
+def test_attachments_past_the_count_limit_are_noted(db, settings):
+    settings.ATTACHMENT_MAX_COUNT = 1
+    raw = message(
+        body=REPLY,
+        attachments=[("a.png", "image/png", png(), False), ("b.png", "image/png", png(), False)],
+    )
+
+    filed = inbound_file(raw)
+
+    assert [a.filename for a in filed.message.attachments.all()] == ["a.png"]
+    note = filed.ticket.messages.get(kind=Message.Kind.INTERNAL)
+    assert note.body == "Vedlegg avvist: b.png, flere enn 1 vedlegg"

@@ -42,6 +42,7 @@ def test_export_includes_internal_notes_about_the_customer(ticket):
             "kind": "internal",
             "written_at": ticket.messages.get(kind=Message.Kind.INTERNAL).created_at.isoformat(),
             "text": "Kunden er sint.",
+            "attachments": [],
         }
     ]
 

@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from faq.models import Block, FaqEntry, FormField
 from faq.responses import form_token_read
+from tickets.attachments import attachment_check, attachments_store
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
 from tickets.references import reference_normalize
 from tickets.services import IMPRESSIONS_PER_FORM
+from tickets.tests.attachment_files import EXE, HTML, SVG, jpeg, pdf, png, upload
 from tickets.tests.form_pages import error_next_to, typed_value
 
 HELP_URL = reverse("faq:help_page")
@@ -664,3 +666,160 @@ def test_form_without_token_or_origin_comes_back_with_a_token_to_send_again(clie
     assert response.status_code == 400
     assert again.status_code == 303
     assert Ticket.objects.count() == 1
+
+
+def test_form_takes_several_files_of_the_allowed_types(client, seed):
+    page = client.get(HELP_URL).text
+
+    form = re.search(r"<form [^>]*data-contact-form[^>]*>", page)[0]
+    assert 'enctype="multipart/form-data"' in form
+    assert re.search(
+        r'<input type="file" name="attachments"[^>]* multiple accept="image/jpeg,image/png,'
+        r'image/gif,image/webp,image/heic,application/pdf"',
+        page,
+    )
+
+
+def test_form_with_a_photo_makes_a_ticket_with_the_photo_attached(client, seed):
+    photo = jpeg()
+    data = contact_data(client, attachments=[upload("IMG_0042.JPG", photo, "image/jpeg")])
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 303
+    first = Ticket.objects.get().messages.get()
+    [attachment] = first.attachments.all()
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "IMG_0042.jpg",
+        "image/jpeg",
+        len(photo),
+    )
+    assert attachment.file.read() == photo
+
+
+def test_form_with_a_photo_and_a_pdf_attaches_both(client, seed):
+    data = contact_data(client, attachments=[upload("a.png", png()), upload("b.pdf", pdf())])
+
+    client.post(CONTACT_URL, data)
+
+    assert [a.content_type for a in Ticket.objects.get().messages.get().attachments.all()] == [
+        "image/png",
+        "application/pdf",
+    ]
+
+
+REFUSED_FILES = {
+    "exe-as-png": ([("oppsett.png", EXE)], "«oppsett.png» er ikke en filtype vi tar imot."),
+    "html-as-jpg": ([("bilde.jpg", HTML)], "«bilde.jpg» er ikke en filtype vi tar imot."),
+    "svg": ([("logo.svg", SVG)], "«logo.svg» er ikke en filtype vi tar imot."),
+    "truncated": ([("bilde.png", png()[:60])], "«bilde.png» er skadet eller ufullstendig"),
+    "too-big": ([("stor.jpg", jpeg())], "«stor.jpg» er på "),
+    "too-many": ([(f"{n}.png", png()) for n in range(6)], "Du kan legge ved høyst 5 filer"),
+    "rtl-name": ([("faktura\u202efdp.exe", EXE)], "«fakturafdp.exe» er ikke en filtype"),
+}
+
+
+@pytest.mark.parametrize("files, error", REFUSED_FILES.values(), ids=REFUSED_FILES.keys())
+def test_refused_file_is_explained_by_its_field_and_the_text_is_kept(
+    client, seed, settings, files, error
+):
+    settings.ATTACHMENT_MAX_BYTES = len(jpeg()) - 1
+    data = contact_data(client, attachments=[upload(name, content) for name, content in files])
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+    shown = error_next_to(response, "attachments")
+    assert error in shown
+    assert shown.endswith("Alt annet du skrev er tatt vare på, men filene må velges på nytt.")
+    assert [typed_value(response, name) for name in ["name", "email", "message"]] == [
+        data["name"],
+        data["email"],
+        data["message"],
+    ]
+    assert [name for name in ["name", "email", "message"] if error_next_to(response, name)] == []
+
+
+@pytest.mark.parametrize(
+    "name, stored",
+    [
+        ("../../etc/passwd.png", "passwd.png"),
+        ("C:\\x\\y.png", "y.png"),
+        ("..\\..\\.bashrc.png", "bashrc.png"),
+    ],
+    ids=["posix-path", "windows-path", "dotfile"],
+)
+def test_path_in_a_file_name_is_dropped(client, seed, name, stored):
+    client.post(CONTACT_URL, contact_data(client, attachments=[upload(name, png())]))
+
+    attachment = Ticket.objects.get().messages.get().attachments.get()
+    assert attachment.filename == stored
+    assert "passwd" not in attachment.file.name and "y.png" not in attachment.file.name
+
+
+def test_good_file_on_a_form_refused_for_another_field_must_be_chosen_again(client, seed):
+    data = contact_data(client, email="kari@", attachments=[upload("a.png", png())])
+
+    response = client.post(CONTACT_URL, data)
+
+    assert response.status_code == 400
+    assert error_next_to(response, "attachments") == (
+        "Alt annet du skrev er tatt vare på, men filene må velges på nytt."
+    )
+
+
+@pytest.fixture
+def stored_attachment(make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Se vedlagt")
+    checked = attachment_check(name="kvittering.pdf", content=pdf())
+    [attachment] = attachments_store(message=ticket.messages.get(), files=[checked])
+    return attachment
+
+
+def test_agent_downloads_an_attachment_with_private_headers(agent_client, stored_attachment):
+    response = agent_client.get(reverse("tickets:attachment", args=[stored_attachment.pk]))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf_bytes_of(stored_attachment)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"kvittering.pdf\"; filename*=UTF-8''kvittering.pdf"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def pdf_bytes_of(attachment) -> bytes:
+    attachment.file.open("rb")
+    with attachment.file:
+        return attachment.file.read()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "editor"])
+def test_anyone_but_an_agent_is_told_the_attachment_does_not_exist(
+    client, editor_client, stored_attachment, who
+):
+    visitor = client if who == "anonymous" else editor_client
+
+    responses = [
+        visitor.get(reverse("tickets:attachment", args=[stored_attachment.pk])),
+        visitor.get(reverse("tickets:attachment", args=[stored_attachment.pk + 1])),
+    ]
+
+    assert [r.status_code for r in responses] == [404, 404]
+
+
+def test_agent_asking_for_a_missing_attachment_gets_404(agent_client, stored_attachment):
+    response = agent_client.get(reverse("tickets:attachment", args=[stored_attachment.pk + 1]))
+
+    assert response.status_code == 404
+
+
+def test_attachment_is_not_reachable_as_a_media_file(client, settings, stored_attachment):
+    path = f"{settings.MEDIA_URL}{stored_attachment.file.name}"
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert (settings.ATTACHMENTS_ROOT / stored_attachment.file.name).exists()
