@@ -239,3 +239,25 @@ def test_taking_a_ticket_oneself_sends_no_email(ticket, agent):
     ticket_take(ticket=ticket, agent=agent)
 
     assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_upkeep_closes_old_resolved_tickets_and_records_missed_targets(
+    make_ticket_row, run_worker_run, settings
+):
+    settings.TICKET_AUTOCLOSE_DAYS = 7
+    resolved = make_ticket_row(name="Kari", email="kari@example.no", message="Takk")
+    ticket_change(ticket=resolved, actor=None, status=Status.RESOLVED)
+    Ticket.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now() - timedelta(days=8))
+    late = make_ticket_row(
+        name="Ola",
+        email="ola@example.no",
+        message="Hallo?",
+        first_response_due=timezone.now() - timedelta(minutes=1),
+    )
+
+    run_worker_run()
+
+    assert Ticket.objects.get(pk=resolved.pk).status == Status.CLOSED
+    assert Ticket.objects.get(pk=late.pk).first_response_breached_at is not None
+    assert TicketEvent.objects.filter(ticket=late, field="first_response_breached_at").exists()
