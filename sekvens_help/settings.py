@@ -2,7 +2,7 @@
 
 import ipaddress
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import environs
@@ -229,6 +229,25 @@ if site_url is None and not DEBUG:
 SITE_URL = site_url.geturl().rstrip("/") if site_url else "http://127.0.0.1:8000"
 # Closed or resolved tickets older than this are anonymised by manage.py purge_tickets.
 TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=365)
+# The agents' desk. Resolved tickets with no answer from the customer close after this many days.
+TICKET_AUTOCLOSE_DAYS = env.int("TICKET_AUTOCLOSE_DAYS", default=7)
+# Opening hours, in which response targets count: ISO weekdays (1 = Monday) and the hours, in the
+# support team's time zone; Norwegian public holidays (the holidays package) are closed.
+SUPPORT_WEEKDAYS = env.list("SUPPORT_WEEKDAYS", default=[1, 2, 3, 4, 5], subcast=int)
+SUPPORT_OPENS = env.time("SUPPORT_OPENS", default=time(8))
+SUPPORT_CLOSES = env.time("SUPPORT_CLOSES", default=time(16))
+SUPPORT_TIME_ZONE = env.str("SUPPORT_TIME_ZONE", default="Europe/Oslo")
+# Response targets per priority in business hours: the first response, and the resolution.
+SLA_FIRST_RESPONSE_HOURS = env.dict(
+    "SLA_FIRST_RESPONSE_HOURS",
+    default={"urgent": 1.0, "high": 4.0, "normal": 8.0, "low": 16.0},
+    subcast_values=float,
+)
+SLA_RESOLUTION_HOURS = env.dict(
+    "SLA_RESOLUTION_HOURS",
+    default={"urgent": 8.0, "high": 16.0, "normal": 40.0, "low": 80.0},
+    subcast_values=float,
+)
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
 EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=30)
 

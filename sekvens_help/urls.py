@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sekvens_help import views
+from tickets.desk import admin_home
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     # Before the admin, whose catch-all view would answer these paths with a 404.
     path(f"{settings.ADMIN_URL}tofaktor/", include("staffauth.urls")),
+    # The admin's front page, except that agents land on their queue (tickets.desk).
+    path(settings.ADMIN_URL, admin.site.admin_view(admin_home)),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 # Norwegian at /, English at /en/; the admin above stays at its one address.

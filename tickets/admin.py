@@ -4,7 +4,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -12,14 +12,17 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.desk import QUEUE_PARAMETER, change_context, desk_urls, queue_url
 from tickets.forms import AttachmentsField
 from tickets.models import (
+    AGENT_GROUP,
     Message,
     OutboundEmail,
     SuggestionImpression,
     Ticket,
     TicketEvent,
 )
+from tickets.queue import TABS
 from tickets.references import reference_legacy_id, reference_normalize
 from tickets.services import (
     TRACKED_FIELDS,
@@ -28,6 +31,8 @@ from tickets.services import (
     tickets_erase,
     tickets_export,
 )
+from tickets.sla import RUNNING, business_add, next_due, time_left_text
+from tickets.workflow import TransitionRefused, transition_allowed
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -37,7 +42,11 @@ class AssigneeFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         from django.contrib.auth import get_user_model
 
-        staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        staff = (
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True, groups__name=AGENT_GROUP)
+            .order_by("username")
+        )
         return [
             ("none", _("Unassigned")),
             ("me", _("Mine")),
@@ -67,6 +76,43 @@ class EmailFailedFilter(admin.SimpleListFilter):
             failed = OutboundEmail.objects.filter(ticket=OuterRef("pk"), failed_at__isnull=False)
             return queryset.filter(Exists(failed))
         return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = _("response target")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("breached", _("Breached")),
+            ("soon", _("Due within 1 hour")),
+            ("ok", _("On time")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in {"breached", "soon", "ok"}:
+            return queryset
+        # Within an hour of business time: on Friday at 15:30, Monday at 08:30 is due soon.
+        now = timezone.now()
+        soon = business_add(now, 3600)
+        running = queryset.filter(status__in=RUNNING, sla_paused_at=None)
+        if value == "breached":
+            return running.filter(next_due__lt=now)
+        if value == "soon":
+            return running.filter(next_due__gte=now, next_due__lte=soon)
+        return running.filter(next_due__gt=soon)
+
+
+class TicketForm(forms.ModelForm):
+    def clean_status(self):
+        # The table in tickets.workflow, with its message, before ticket_change would refuse it.
+        status = self.cleaned_data["status"]
+        if not transition_allowed(self.instance.status, status):
+            raise forms.ValidationError(
+                str(TransitionRefused(self.instance.status, status)), code="transition"
+            )
+        return status
 
 
 class TicketActionForm(ActionForm):
@@ -186,9 +232,19 @@ class EmailInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["reference", "subject", "customer", "status", "priority", "assignee", "age"]
+    form = TicketForm
+    list_display = [
+        "reference",
+        "subject",
+        "customer",
+        "status",
+        "priority",
+        "assignee",
+        "time_left",
+        "age",
+    ]
     list_display_links = ["reference", "subject"]
-    list_filter = ["status", "priority", AssigneeFilter, EmailFailedFilter]
+    list_filter = ["status", "priority", SlaFilter, AssigneeFilter, EmailFailedFilter]
     list_select_related = ["assignee"]
     search_fields = ["email", "name", "message"]
     search_help_text = _(
@@ -206,6 +262,8 @@ class TicketAdmin(admin.ModelAdmin):
         ("name", "email"),
         "message",
         ("created_at", "first_response_at", "resolved_at"),
+        ("time_left", "first_response_due", "resolution_due"),
+        ("first_response_breached_at", "resolution_breached_at"),
         "source_page",
     ]
     readonly_fields = [
@@ -216,6 +274,11 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "first_response_at",
         "resolved_at",
+        "time_left",
+        "first_response_due",
+        "resolution_due",
+        "first_response_breached_at",
+        "resolution_breached_at",
         "source_page",
     ]
     inlines = [NoteThreadInline, NewNoteInline, EventInline, EmailInline]
@@ -231,6 +294,32 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("age"), ordering="-created_at")
     def age(self, ticket):
         return timesince(ticket.created_at, timezone.now(), depth=1)
+
+    @admin.display(description=_("time left"), ordering="next_due")
+    def time_left(self, ticket):
+        return time_left_text(ticket, now=timezone.now())
+
+    class Media:
+        css = {"all": ["tickets/desk.css"]}
+        js = ["tickets/desk.js"]
+
+    def get_urls(self):
+        return desk_urls(self) + super().get_urls()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(next_due=next_due)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = change_context(self, request, object_id) | (extra_context or {})
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_change(self, request, obj):
+        # Opened from the queue, "save" goes back to it, to the same tab.
+        response = super().response_change(request, obj)
+        tab = request.GET.get(QUEUE_PARAMETER)
+        if "_save" in request.POST and tab in TABS:
+            return HttpResponseRedirect(queue_url(tab))
+        return response
 
     def has_add_permission(self, request):
         return False
@@ -311,16 +400,22 @@ class TicketAdmin(admin.ModelAdmin):
         if not value:
             self.message_user(request, _("Choose the new value beside the action."), messages.ERROR)
             return
-        count = sum(
-            bool(ticket_change(ticket=t, actor=request.user, **{field: value}))
-            for t in queryset.select_related("assignee")
-        )
+        count, refused = 0, []
+        for ticket in queryset.select_related("assignee"):
+            try:
+                count += bool(ticket_change(ticket=ticket, actor=request.user, **{field: value}))
+            except TransitionRefused as error:
+                refused.append(f"{ticket.reference}: {error}")
         self.message_user(
             request,
             ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", count)
             % {"count": count},
             messages.SUCCESS,
         )
+        if refused:
+            self.message_user(
+                request, _("Not changed: %(list)s") % {"list": " ".join(refused)}, messages.ERROR
+            )
 
     @admin.action(
         description=_("Export everything stored about these customers (JSON)"),

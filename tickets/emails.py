@@ -21,7 +21,10 @@ TEMPLATES = {
     OutboundEmail.Kind.CONFIRMATION: "tickets/email/confirmation",
     OutboundEmail.Kind.NOTIFICATION: "tickets/email/notification",
     OutboundEmail.Kind.REPLY: "tickets/email/reply",
+    OutboundEmail.Kind.ASSIGNED: "tickets/email/assigned",
 }
+# Emails to our own people: a link to the ticket page, and never part of the customer's thread.
+TO_STAFF = {OutboundEmail.Kind.NOTIFICATION, OutboundEmail.Kind.ASSIGNED}
 
 
 def header_safe(text: str) -> str:
@@ -78,6 +81,17 @@ def customer_reply_email(ticket: Ticket, message: Message) -> OutboundEmail:
     )
 
 
+def assigned_email(ticket: Ticket, *, agent, by) -> OutboundEmail:
+    """Tells an agent that a colleague (`by`) gave them the ticket."""
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] %(by)s gave you the ticket from %(name)s") % {
+            "reference": ticket.reference,
+            "by": header_safe(by.get_full_name() or by.get_username())[:100],
+            "name": header_safe(ticket.name)[:100],
+        }
+    return _email(ticket, OutboundEmail.Kind.ASSIGNED, to=agent.email, subject=subject)
+
+
 def reply_email(ticket: Ticket, note: Message) -> OutboundEmail:
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] Reply to your message") % {"reference": ticket.reference}
@@ -93,8 +107,8 @@ def reply_email(ticket: Ticket, note: Message) -> OutboundEmail:
 
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message to send for a stored email, its bodies rendered now from the templates."""
-    context = {"ticket": email.ticket, "note": email.note}
-    if email.kind == OutboundEmail.Kind.NOTIFICATION:
+    context = {"ticket": email.ticket, "note": email.note, "email": email}
+    if email.kind in TO_STAFF:
         path = reverse("admin:tickets_ticket_change", args=[email.ticket_id])
         context["admin_url"] = settings.SITE_URL + path
     template = TEMPLATES[email.kind]
@@ -105,7 +119,7 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.kind != OutboundEmail.Kind.REPLY:
         # Written by no person (RFC 3834): auto-responders must not answer it, nor do we.
         headers["Auto-Submitted"] = "auto-generated"
-    if email.kind != OutboundEmail.Kind.NOTIFICATION and (thread := _thread_ids(email)):
+    if email.kind not in TO_STAFF and (thread := _thread_ids(email)):
         # A client that answers keeps these, so the answer finds this ticket whatever it does
         # to the subject or the address (tickets.inbound).
         headers["In-Reply-To"] = f"<{thread[-1]}>"
@@ -133,7 +147,7 @@ def _thread_ids(email: OutboundEmail) -> list[str]:
     ours to them."""
     before = email.created_at or timezone.now()
     ours = OutboundEmail.objects.filter(ticket=email.ticket_id, created_at__lt=before)
-    ours = ours.exclude(kind=OutboundEmail.Kind.NOTIFICATION).exclude(message_id="")
+    ours = ours.exclude(kind__in=TO_STAFF).exclude(message_id="")
     theirs = Message.objects.filter(ticket=email.ticket_id, kind=Message.Kind.CUSTOMER)
     theirs = theirs.exclude(message_id="").filter(created_at__lt=before)
     moments = [

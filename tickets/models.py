@@ -16,6 +16,8 @@ from faq.models import FaqEntry, HelpPage
 from tickets.references import reference_new
 
 REFERENCE_ATTEMPTS = 5
+# The agents' group (made by migration 0002): who may be given a ticket and lands on the queue.
+AGENT_GROUP = "Kundeservice"
 
 
 class Ticket(models.Model):
@@ -47,7 +49,8 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
-        limit_choices_to={"is_staff": True},
+        # Agents only: an editor or a departed colleague is never offered.
+        limit_choices_to={"is_staff": True, "is_active": True, "groups__name": AGENT_GROUP},
         verbose_name=_("assignee"),
     )
     source_page = models.ForeignKey(
@@ -61,6 +64,20 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
+    # Response targets (tickets.sla), in business hours; set by ticket_create and ticket_change.
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    # While the ticket waits on the customer (or is done) its clock stands still: since when,
+    # and the business seconds it stood still before, which move the due times on.
+    sla_paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(_("paused (business seconds)"), default=0)
+    # When a target was missed, once recorded (by the worker, or by the change that missed it).
+    first_response_breached_at = models.DateTimeField(
+        _("first response target missed"), null=True, blank=True
+    )
+    resolution_breached_at = models.DateTimeField(
+        _("resolution target missed"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -76,6 +93,8 @@ class Ticket(models.Model):
             models.Index(Lower("email"), "created_at", name="ticket_email_day"),
             models.Index(fields=["status", "closed_at"], name="ticket_purge"),
             models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
+            models.Index(fields=["status", "first_response_due"], name="ticket_sla_first"),
+            models.Index(fields=["status", "resolution_due"], name="ticket_sla_resolution"),
         ]
 
     def __str__(self):
@@ -252,6 +271,7 @@ class OutboundEmail(models.Model):
         CONFIRMATION = "confirmation", _("Confirmation to the customer")
         NOTIFICATION = "notification", _("Notification to support")
         REPLY = "reply", _("Reply to the customer")
+        ASSIGNED = "assigned", _("Assigned to an agent")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")

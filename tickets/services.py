@@ -15,6 +15,7 @@ from faq.models import FaqEntry, HelpPage
 from faq.suggestions import suggestions_sent_anyway, suggestions_shown
 from tickets.attachments import CheckedFile, attachments_store
 from tickets.emails import (
+    assigned_email,
     confirmation_email,
     customer_reply_email,
     notification_email,
@@ -28,7 +29,15 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.sla import (
+    RUNNING,
+    SLA_FIELDS,
+    sla_dues,
+    ticket_sla_apply,
+    ticket_sla_breaches,
+)
 from tickets.tasks import outbound_email_send
+from tickets.workflow import transition_check
 
 # One form shows a few suggestions as its customer writes; a script replaying one token should
 # not fill the table (or the deflection figures) with it.
@@ -143,6 +152,10 @@ def ticket_create(
 
     Returns (ticket, created).
     """
+    # From now rather than created_at, which is set in the INSERT: microseconds apart.
+    first_response_due, resolution_due = sla_dues(
+        created_at=timezone.now(), priority=Ticket.Priority.NORMAL
+    )
     try:
         with transaction.atomic():
             ticket = Ticket.objects.create(
@@ -151,6 +164,8 @@ def ticket_create(
                 message=message,
                 submission_token=submission_token,
                 source_page=source_page,
+                first_response_due=first_response_due,
+                resolution_due=resolution_due,
             )
     except IntegrityError:
         # The same form sent twice at once: the other request created the ticket.
@@ -179,14 +194,15 @@ def ticket_reply(
     *, ticket: Ticket, author, body: str, is_public: bool, attachments: list[CheckedFile] = ()
 ) -> Message:
     """Add a note with its checked attachments; a public one is emailed to the customer, the
-    files attached, and is the first response if first.
+    files attached, is the first response if first, and leaves a new or open ticket waiting for
+    the customer.
 
     Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
     """
-    anonymised_at = (
+    anonymised_at, status = (
         Ticket.objects.select_for_update()
         .filter(pk=ticket.pk)
-        .values_list("anonymised_at", flat=True)
+        .values_list("anonymised_at", "status")
         .get()
     )
     if anonymised_at is not None:
@@ -202,15 +218,29 @@ def ticket_reply(
             )
             ticket.first_response_at = note.created_at
         _emails_queue([reply_email(ticket, note)])
+        if status in RUNNING:
+            ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
     return note
 
 
 @transaction.atomic
 def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
-    """Change status, priority or assignee, recording each change (who, when, from, to)."""
+    """Change status, priority or assignee, recording each change (who, when, from, to).
+
+    A status change the table in tickets.workflow does not allow raises TransitionRefused. An
+    agent taking a new ticket opens it; giving it to a colleague emails them. The response
+    targets follow (tickets.sla), and a target missed before the change is recorded.
+    """
     # Changed on the locked row and saved field by field, so nothing else on the ticket (an
     # anonymisation, another agent's reply) that happened since `ticket` was read is undone.
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    if "status" in changes:
+        transition_check(locked.status, changes["status"])
+    taken = actor is not None and changes.get("assignee") == actor
+    if taken and locked.status == Ticket.Status.NEW and changes.get("status", "new") == "new":
+        changes["status"] = Ticket.Status.OPEN
+    breaches = ticket_sla_breaches(locked, now=now)
     events = []
     for field, value in changes.items():
         if field not in TRACKED_FIELDS:
@@ -231,10 +261,69 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     if not events:
         return []
     _status_times(locked)
-    locked.save(update_fields=[*changes, "resolved_at", "closed_at", "updated_at"])
-    for field in [*changes, "resolved_at", "closed_at", "updated_at"]:
+    _breaches_set(locked, breaches, events)
+    ticket_sla_apply(locked, now=now)
+    fields = [*changes, "resolved_at", "closed_at", "updated_at", *SLA_FIELDS, *breaches]
+    locked.save(update_fields=fields)
+    for field in fields:
         setattr(ticket, field, getattr(locked, field))
+    agent = locked.assignee
+    given = "assignee" in changes and actor is not None and agent not in (None, actor)
+    if given and agent.email:
+        _emails_queue([assigned_email(locked, agent=agent, by=actor)])
     return TicketEvent.objects.bulk_create(events)
+
+
+def ticket_take(*, ticket: Ticket, agent) -> list[TicketEvent]:
+    """The agent takes the ticket: it is theirs, and a new one is open."""
+    return ticket_change(ticket=ticket, actor=agent, assignee=agent)
+
+
+def _breaches_set(ticket: Ticket, breaches: dict, events: list[TicketEvent]) -> None:
+    for field, moment in breaches.items():
+        setattr(ticket, field, moment)
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                field=field,
+                new_value=f"{timezone.localtime(moment):%Y-%m-%d %H:%M}",
+            )
+        )
+
+
+@transaction.atomic
+def tickets_sla_breaches_record() -> int:
+    """Record every target missed since the last time (the worker runs this each upkeep), with
+    a history entry each. Returns how many were recorded."""
+    now = timezone.now()
+    missed = Ticket.objects.select_for_update().filter(status__in=RUNNING)
+    missed = missed.filter(
+        Q(first_response_at=None, first_response_due__lt=now, first_response_breached_at=None)
+        | Q(resolution_due__lt=now, resolution_breached_at=None)
+    )
+    count = 0
+    for ticket in missed:
+        breaches = ticket_sla_breaches(ticket, now=now)
+        events = []
+        _breaches_set(ticket, breaches, events)
+        ticket.save(update_fields=list(breaches))
+        TicketEvent.objects.bulk_create(events)
+        count += len(events)
+    return count
+
+
+def tickets_autoclose(*, days: int, dry_run: bool = False) -> int:
+    """Close the tickets resolved more than `days` days ago (a customer's answer would have
+    opened them again), each with its history entry. Returns how many were (or would be)
+    closed."""
+    cutoff = timezone.now() - timedelta(days=days)
+    due = Ticket.objects.filter(status=Ticket.Status.RESOLVED, resolved_at__lt=cutoff)
+    if dry_run:
+        return due.count()
+    return sum(
+        bool(ticket_change(ticket=ticket, actor=None, status=Ticket.Status.CLOSED))
+        for ticket in due.select_related("assignee").order_by("pk")
+    )
 
 
 # A customer's answer puts the ticket back in front of the agents.

@@ -1,10 +1,14 @@
 import re
+from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from staffauth.tests.conftest import app_code
 from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Ticket
 from tickets.references import reference_normalize
@@ -234,7 +238,9 @@ def test_agent_assigns_an_unassigned_ticket_to_themselves_from_the_changelist(
     page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{ticket.pk}/change/"))
     # Rows of changes only: the table also ends in a hidden "add" row.
     history = page.get_by_role("group", name="Historikk").locator("tbody tr.dynamic-events")
-    expect(history).to_have_count(1)
+    # Taking a new ticket opens it too: two changes, the assignee's first.
+    expect(history).to_have_count(2)
+    history = history.filter(has_text="saksbehandler")
     expect(history.locator("td.field-actor")).to_have_text("agent")
     expect(history.locator("td.field-old_value")).to_have_text("-")
     expect(history.locator("td.field-new_value")).to_have_text("agent")
@@ -330,3 +336,55 @@ def test_agent_sees_the_customers_photo_as_a_thumbnail_in_the_thread(page, agent
     expect(thumbnail).to_be_visible()
     # Loaded, not blocked by the Content-Security-Policy nor refused.
     assert thumbnail.evaluate("image => image.complete && image.naturalWidth") == 40
+
+
+def test_agent_lands_on_the_queue_opens_a_ticket_and_j_goes_to_the_next(
+    page, django_user_model, make_ticket, settings
+):
+    # The agents' group is migration data, which an earlier transactional test's flush removed.
+    group, _ = Group.objects.get_or_create(name="Kundeservice")
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS)
+    )
+    agent = django_user_model.objects.create_user("agent", "agent@example.no", AGENT_PASSWORD)
+    agent.is_staff = True
+    agent.save()
+    agent.groups.add(group)
+    device = TOTPDevice.objects.create(user=agent, name="Telefon", confirmed=True)
+    settings.STAFF_REQUIRE_2FA = True
+    now = timezone.now()
+    tickets = [
+        make_ticket(
+            message=f"Sak nummer {n}",
+            first_response_due=now + timedelta(minutes=10 * n),
+            resolution_due=now + timedelta(hours=n),
+        )
+        for n in (1, 2, 3)
+    ]
+    make_ticket(message="Venter på kunden", status=Ticket.Status.WAITING)
+
+    page.goto("/admin/")
+    page.locator("#id_username").fill("agent")
+    page.locator("#id_password").fill(AGENT_PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.get_by_label("Kode").fill(app_code(device))
+    page.get_by_label("Kode").press("Enter")
+
+    page.wait_for_url("**/admin/tickets/ticket/queue/")
+    expect(page.get_by_role("heading", name="Trenger svar")).to_be_visible()
+    expect(page.locator("[data-count=all]")).to_have_text("3")
+    rows = page.locator("table.desk-list tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text(tickets[0].reference)
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{tickets[0].pk}/change/\?queue=all$"))
+
+    page.keyboard.press("j")
+
+    page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{tickets[1].pk}/change/\?queue=all$"))
+    expect(page.get_by_role("link", name="Neste sak (j)")).to_be_visible()
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{tickets[2].pk}/change/\?queue=all$"))
+    # The last of the queue: no next, and j stays put.
+    expect(page.get_by_role("link", name="Neste sak (j)")).to_have_count(0)
+    expect(page.get_by_role("link", name="Tilbake til køen")).to_be_visible()

@@ -10,6 +10,7 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from tickets.services import tickets_autoclose, tickets_sla_breaches_record
 from tickets.tasks import outbound_emails_reap
 
 logger = logging.getLogger(__name__)
@@ -20,8 +21,9 @@ class Command(BaseCommand):
     help = (
         "Run the background worker: every due task, as manage.py db_worker does, and at start "
         "and every --upkeep-every seconds the upkeep: queue again each unsent email whose task "
-        "failed, is gone or has run longer than EMAIL_TASK_STALE_SECONDS (a killed worker), and, "
-        "hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS."
+        "failed, is gone or has run longer than EMAIL_TASK_STALE_SECONDS (a killed worker), "
+        "record missed response targets, close tickets resolved over TICKET_AUTOCLOSE_DAYS days "
+        "ago, and, hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS."
     )
 
     def add_arguments(self, parser):
@@ -78,6 +80,10 @@ class Command(BaseCommand):
             queued, failed = outbound_emails_reap()
             if queued or failed:
                 logger.warning("Emails queued again: %d; marked failed: %d", queued, failed)
+            if missed := tickets_sla_breaches_record():
+                logger.info("Response targets missed: %d", missed)
+            if closed := tickets_autoclose(days=settings.TICKET_AUTOCLOSE_DAYS):
+                logger.info("Resolved tickets closed: %d", closed)
             if prune:
                 call_command(
                     "prune_db_task_results",

@@ -1,0 +1,163 @@
+"""The agents' desk pages beside the ticket admin: the "needs action" queue (the agents' landing
+page), its live counts, and "take" on a ticket page. Wired in TicketAdmin.get_urls()."""
+
+from functools import partial
+from math import ceil
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
+
+from tickets.models import AGENT_GROUP, Ticket
+from tickets.queue import TABS, queue_counts, queue_next, queue_tab, queue_tickets
+from tickets.services import ticket_take
+from tickets.sla import ticket_time_left, time_left_text
+
+PER_PAGE = 50
+# Within this many business seconds of its target a ticket is shown as urgent.
+DUE_SOON_SECONDS = 3600
+# The query parameter a ticket page opened from the queue carries: which tab it came from.
+QUEUE_PARAMETER = "queue"
+
+
+def desk_urls(model_admin) -> list:
+    wrap = model_admin.admin_site.admin_view
+    return [
+        path("queue/", wrap(partial(queue_view, model_admin)), name="tickets_ticket_queue"),
+        path(
+            "queue/counts/",
+            wrap(partial(queue_counts_view, model_admin)),
+            name="tickets_ticket_queue_counts",
+        ),
+        path(
+            "<path:object_id>/take/",
+            wrap(require_POST(partial(take_view, model_admin))),
+            name="tickets_ticket_take",
+        ),
+    ]
+
+
+def is_agent(user) -> bool:
+    return user.is_active and user.is_staff and user.groups.filter(name=AGENT_GROUP).exists()
+
+
+def admin_home(request):
+    """The admin's front page; agents land on the queue instead."""
+    if is_agent(request.user):
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_queue"))
+    return admin.site.index(request)
+
+
+def queue_url(tab: str) -> str:
+    return f"{reverse('admin:tickets_ticket_queue')}?{urlencode({'tab': tab})}"
+
+
+def ticket_url(ticket: Ticket, tab: str) -> str:
+    path = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    return f"{path}?{urlencode({QUEUE_PARAMETER: tab})}"
+
+
+def queue_view(model_admin, request):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    tab = queue_tab(request.GET.get("tab"))
+    counts = queue_counts(user=request.user)
+    pages = max(ceil(counts[tab] / PER_PAGE), 1)
+    try:
+        page = min(max(int(request.GET.get("p", 1)), 1), pages)
+    except ValueError:
+        page = 1
+    start = (page - 1) * PER_PAGE
+    now = timezone.now()
+    rows = []
+    for ticket in queue_tickets(user=request.user, tab=tab)[start : start + PER_PAGE]:
+        left = ticket_time_left(ticket, now=now)
+        rows.append(
+            {
+                "ticket": ticket,
+                "url": ticket_url(ticket, tab),
+                "subject": Truncator(" ".join(ticket.message.split())).chars(70),
+                "time_left": time_left_text(ticket, now=now),
+                "state": _urgency(left),
+                "waiting": timesince(ticket.waiting_since, now, depth=2),
+                "is_reopened": ticket.last_reply_at is not None,
+            }
+        )
+    labels = {
+        "mine": pgettext("queue tab", "Mine"),
+        "unassigned": pgettext("queue tab", "Unassigned"),
+        "all": pgettext("queue tab", "All"),
+    }
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Needs action"),
+        "opts": model_admin.model._meta,
+        "tabs": [
+            {"key": key, "label": labels[key], "count": counts[key], "url": queue_url(key)}
+            for key in TABS
+        ],
+        "tab": tab,
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "previous_url": f"{queue_url(tab)}&p={page - 1}" if page > 1 else "",
+        "next_url": f"{queue_url(tab)}&p={page + 1}" if page < pages else "",
+        "counts_url": reverse("admin:tickets_ticket_queue_counts"),
+    }
+    return TemplateResponse(request, "admin/tickets/ticket/queue.html", context)
+
+
+def _urgency(left: float | None) -> str:
+    if left is None:
+        return ""
+    if left < 0:
+        return "breached"
+    return "soon" if left <= DUE_SOON_SECONDS else "ok"
+
+
+def queue_counts_view(model_admin, request):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    return JsonResponse(queue_counts(user=request.user))
+
+
+def take_view(model_admin, request, object_id):
+    ticket = model_admin.get_object(request, object_id)
+    if ticket is None:
+        raise Http404
+    if not model_admin.has_change_permission(request, ticket):
+        raise PermissionDenied
+    ticket_take(ticket=ticket, agent=request.user)
+    model_admin.message_user(
+        request, _("You took %(reference)s.") % {"reference": ticket.reference}, messages.SUCCESS
+    )
+    path = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(f"{path}?{query}" if query else path, status=303)
+
+
+def change_context(model_admin, request, object_id) -> dict:
+    """What the ticket page adds: "take", and the next ticket of the queue it was opened from."""
+    ticket = model_admin.get_object(request, object_id)
+    if ticket is None:
+        return {}
+    context = {
+        "can_take": ticket.assignee_id != request.user.pk
+        and model_admin.has_change_permission(request, ticket),
+        "take_url": reverse("admin:tickets_ticket_take", args=[ticket.pk])
+        + (f"?{request.GET.urlencode()}" if request.GET else ""),
+    }
+    if (tab := request.GET.get(QUEUE_PARAMETER)) in TABS:
+        following = queue_next(user=request.user, tab=tab, ticket=ticket)
+        context["queue_url"] = queue_url(tab)
+        context["queue_next_url"] = ticket_url(following, tab) if following else ""
+    return context
