@@ -309,6 +309,15 @@ class TicketAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)
 
+    def get_object(self, request, object_id, from_field=None):
+        # The ticket page reads its ticket once: the desk's context and the form share it.
+        cached = getattr(request, "_ticket_change_object", None)
+        if cached is not None and str(cached.pk) == str(object_id):
+            return cached
+        ticket = super().get_object(request, object_id, from_field)
+        request._ticket_change_object = ticket
+        return ticket
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = change_context(self, request, object_id) | (extra_context or {})
         return super().change_view(request, object_id, form_url, extra_context)
