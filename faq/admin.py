@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from markdownx.models import MarkdownxField
 from markdownx.views import ImageUploadView, MarkdownifyView
 from markdownx.widgets import AdminMarkdownxWidget
+from simple_history.admin import SimpleHistoryAdmin
 
 from faq.forms import AnswerImageForm
 from faq.models import (
@@ -129,8 +130,10 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset.filter(is_archived=self.value() == "yes")
 
 
+# SimpleHistoryAdmin: the entry's "History" lists its versions with what changed between them
+# (diff_against), and opens one to restore it; a restore is an ordinary save, so it renews the page.
 @admin.register(FaqEntry)
-class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
+class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "question",
         "is_published",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
+from simple_history.models import HistoricalRecords
 
 from faq.rendering import html_to_text, markdown_images_refused, markdown_to_html
 from faq.search import search_normalize
@@ -215,6 +216,11 @@ class FaqEntry(models.Model):
 
     VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
     COUNTERS = (*VOTE_COUNTERS, "suggested_count", "sent_anyway_count")
+
+    # Every save keeps a version editors can compare and restore (admin "History"). Counters
+    # change with F() updates, which send no signal, so they never make one; they and the
+    # answer's rendering (made again on restore) are left out of the versions.
+    history = HistoricalRecords(excluded_fields=[*COUNTERS, "answer_html", "search_text"])
 
     class Meta:
         ordering = ["position"]

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "markdownx",
     "adminsortable2",
+    "simple_history",
     "django_tasks_db",
     "axes",
     "django_otp",

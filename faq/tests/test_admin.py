@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from conftest import SEED_PATH
 from faq.models import FaqEntry
 
 HELP_URL = reverse("faq:help_page")
@@ -367,3 +368,47 @@ def test_editor_is_told_when_an_answer_names_an_image_we_do_not_hold(editor_clie
     ]
     entry.refresh_from_db()
     assert "<img" not in entry.answer_html and "skjerm" in entry.answer_html
+
+
+def history_url(entry) -> str:
+    return reverse("admin:faq_faqentry_history", args=[entry.pk])
+
+
+def entry_edit(client, entry, answer: str) -> None:
+    url = reverse("admin:faq_faqentry_change", args=[entry.pk])
+    response = client.post(url, change_form_data(client.get(url)) | {"answer": answer})
+    assert response.status_code == 302
+
+
+def test_editor_sees_the_versions_of_an_answer_and_what_changed(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry_edit(editor_client, entry, "Varene kommer i morgen.")
+
+    response = editor_client.get(history_url(entry))
+
+    assert response.status_code == 200
+    changes = response.context["page_obj"][0].history_delta_changes
+    assert [(c["field"], c["new"]) for c in changes] == [("Svar", "Varene kommer i morgen.")]
+    assert "redaktor" in response.text
+    assert f"import from {SEED_PATH.name}" in response.text
+
+
+def test_editor_restores_a_version_and_the_page_shows_it(editor_client, client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    original = entry.answer
+    entry_edit(editor_client, entry, "Varene kommer i morgen.")
+    assert "Varene kommer i morgen" in client.get(HELP_URL).text  # cached with the edit
+    first = entry.history.earliest()
+    url = reverse("admin:faq_faqentry_simple_history", args=[entry.pk, first.history_id])
+    form = editor_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {name: (value.pk if hasattr(value, "pk") else value) for name, value in data.items()}
+    data["is_published"] = "on" if data["is_published"] else ""
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.answer == original
+    assert "Varene kommer i morgen" not in client.get(HELP_URL).text
+    assert entry.history.first().history_user.username == "redaktor"
