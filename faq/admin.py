@@ -6,7 +6,8 @@ from django.db.models import F
 from django.db.models.functions import NullIf
 from django.forms.widgets import Script
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,6 +20,7 @@ from faq.forms import AnswerImageForm
 from faq.models import (
     FaqBlock,
     FaqEntry,
+    FaqFeedback,
     FaqImage,
     FormField,
     HelpFormBlock,
@@ -26,6 +28,7 @@ from faq.models import (
     Synonym,
     images_refused,
 )
+from faq.review import faq_entries_flagged
 from faq.suggestions import suggestion_deflection
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
@@ -250,3 +253,69 @@ class SynonymAdmin(admin.ModelAdmin):
     list_display = ["word", "equivalents", "updated_at"]
     search_fields = ["word", "equivalents"]
     fields = ["word", "equivalents"]
+
+
+class FeedbackDoneFilter(admin.SimpleListFilter):
+    """The queue shows what is still to do until an editor asks for what was done."""
+
+    title = _("status")
+    parameter_name = "done"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Done")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Not done"),
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(done_at__isnull=self.value() != "yes")
+
+
+@admin.register(FaqFeedback)
+class FaqFeedbackAdmin(admin.ModelAdmin):
+    """ "Til gjennomgang": what visitors said was missing, and the entries flagged above it."""
+
+    list_display = ["created_at", "entry_link", "reasons_shown", "text", "done_at"]
+    list_display_links = ["created_at"]
+    list_filter = [FeedbackDoneFilter]
+    list_select_related = ["entry"]
+    fields = ["entry_link", "reasons_shown", "text", "created_at", "done_at"]
+    readonly_fields = fields
+    actions = ["done"]
+    change_list_template = "admin/faq/faqfeedback/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"flagged": faq_entries_flagged(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("FAQ entry"), ordering="entry__question")
+    def entry_link(self, feedback):
+        url = reverse("admin:faq_faqentry_change", args=[feedback.entry_id])
+        return format_html('<a href="{}">{}</a>', url, feedback.entry.question)
+
+    @admin.display(description=_("reasons"))
+    def reasons_shown(self, feedback):
+        return ", ".join(feedback.reason_labels)
+
+    @admin.action(description=_("Mark selected feedback done"), permissions=["change"])
+    def done(self, request, queryset):
+        count = queryset.filter(done_at=None).update(done_at=timezone.now())
+        message = ngettext(
+            "%(count)d feedback item marked done.", "%(count)d feedback items marked done.", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.forms import ImageForm
 from PIL import Image
 
+from faq.models import FaqFeedback
+
 
 def image_pixels_allowed(image: Image.Image) -> bool:
     """Whether an opened, not yet decoded, image is within FAQ_IMAGE_MAX_PIXELS."""
@@ -52,3 +54,26 @@ class AnswerImageForm(ImageForm):
     # forms.ImageField opens the file with Pillow and replaces the browser's content type with
     # the format Pillow found, so markdownx's type and size checks in clean() judge the real file.
     image = HeaderCheckedImageField()
+
+
+class FeedbackReasonsForm(forms.Form):
+    """What was missing from an answer a visitor found unhelpful: reasons, a few words, or both."""
+
+    reasons = forms.MultipleChoiceField(
+        label=_("What was missing?"),
+        choices=FaqFeedback.Reason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    text = forms.CharField(
+        label=_("Tell us more (optional)"),
+        max_length=FaqFeedback.TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("reasons") and not cleaned.get("text"):
+            raise forms.ValidationError(_("Choose a reason or write a few words."), code="empty")
+        return cleaned

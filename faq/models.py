@@ -397,3 +397,38 @@ def _image_changed(sender, instance, raw=False, **kwargs):
     ]
     for item in using:
         item.save()
+
+
+class FaqFeedback(models.Model):
+    """What a visitor who found an answer unhelpful says was missing: an editor's to-do."""
+
+    class Reason(models.TextChoices):
+        UNCLEAR = "unclear", _("The answer was unclear")
+        WRONG = "wrong", _("The answer was wrong or out of date")
+        NOT_ANSWERED = "not-answered", _("It did not answer my question")
+        OTHER = "other", _("Something else")
+
+    TEXT_MAX_LENGTH = 500
+
+    entry = models.ForeignKey(
+        FaqEntry, models.CASCADE, related_name="feedback_items", verbose_name=_("FAQ entry")
+    )
+    # Reason values, in the order of Reason; the visitor may tick several.
+    reasons = models.JSONField(_("reasons"), default=list)
+    text = models.CharField(_("what was missing"), max_length=TEXT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        # The editors' review queue in admin: "Til gjennomgang".
+        verbose_name_plural = _("to review")
+
+    def __str__(self):
+        return f"{self.entry_id}: {', '.join(self.reason_labels)}"
+
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [str(labels[value]) for value in self.reasons if value in labels]

@@ -3,7 +3,7 @@
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from faq.models import FaqEntry
+from faq.models import FaqEntry, FaqFeedback
 from faq.pages import help_page_served
 
 
@@ -26,4 +26,20 @@ def faq_entry_vote(*, entry_id: int, is_helpful: bool, previous: bool | None) ->
     if previous is not None:
         changes[other] = Greatest(F(other) - 1, 0)
     FaqEntry.objects.filter(pk=entry_id).update(**changes)
+    return entry.anchor
+
+
+def faq_feedback_record(*, entry_id: int, reasons: list[str], text: str) -> str | None:
+    """Put what a visitor says was missing from an answer in the editors' review queue.
+
+    Returns the entry's anchor, or None when the served page shows no entry of that id.
+    """
+    page_view = help_page_served()
+    entry = page_view.entry_published(entry_id) if page_view else None
+    if entry is None:
+        return None
+    order = list(FaqFeedback.Reason.values)
+    FaqFeedback.objects.create(
+        entry_id=entry_id, reasons=sorted(set(reasons), key=order.index), text=text
+    )
     return entry.anchor

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.help_page, name="help_page"),
     path("sok/", views.search, name="search"),
     path("svar/<int:entry_id>/tilbakemelding/", views.entry_feedback, name="feedback"),
+    path("svar/<int:entry_id>/mangler/", views.entry_feedback_reasons, name="feedback_reasons"),
 ]

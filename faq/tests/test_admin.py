@@ -2,16 +2,18 @@ import io
 import json
 import re
 import zlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from conftest import SEED_PATH
-from faq.models import FaqEntry
+from faq.models import FaqEntry, FaqFeedback
 
 HELP_URL = reverse("faq:help_page")
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
@@ -412,3 +414,74 @@ def test_editor_restores_a_version_and_the_page_shows_it(editor_client, client, 
     assert entry.answer == original
     assert "Varene kommer i morgen" not in client.get(HELP_URL).text
     assert entry.history.first().history_user.username == "redaktor"
+
+
+REVIEW = reverse("admin:faq_faqfeedback_changelist")
+
+
+def feedback_make(entry, **overrides):
+    return FaqFeedback.objects.create(entry=entry, **{"reasons": ["unclear"]} | overrides)
+
+
+def test_review_queue_shows_the_entry_reasons_and_text_as_text(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    feedback_make(entry, reasons=["unclear", "wrong"], text="<script>alert(1)</script> & mer")
+
+    response = editor_client.get(REVIEW)
+
+    assert response.status_code == 200
+    assert "Til gjennomgang" in response.text
+    assert "Svaret var uklart, Svaret var feil eller utdatert" in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; mer" in response.text
+    assert "<script>alert(1)" not in response.text
+    assert reverse("admin:faq_faqentry_change", args=[entry.pk]) in response.text
+
+
+def test_done_feedback_leaves_the_queue(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    done, kept = feedback_make(entry, text="Gjort"), feedback_make(entry, text="Igjen")
+
+    response = editor_client.post(
+        REVIEW, {"action": "done", "_selected_action": [done.pk]}, follow=True
+    )
+
+    assert "1 tilbakemelding merket som ferdig." in response.text
+    assert [f.text for f in response.context["cl"].result_list] == ["Igjen"]
+    assert FaqFeedback.objects.get(pk=done.pk).done_at is not None
+    assert FaqFeedback.objects.get(pk=kept.pk).done_at is None
+    assert [
+        f.text for f in editor_client.get(REVIEW, {"done": "yes"}).context["cl"].result_list
+    ] == ["Gjort"]
+
+
+def test_review_queue_flags_unhelpful_and_long_unchanged_entries(editor_client, seed, settings):
+    settings.FAQ_REVIEW_HELPFUL_SHARE, settings.FAQ_REVIEW_MIN_VOTES = 50, 10
+    unhelpful = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=unhelpful.pk).update(helpful_count=4, not_helpful_count=6)
+    few_votes = FaqEntry.objects.get(question="Hvordan logger jeg meg inn?")
+    FaqEntry.objects.filter(pk=few_votes.pk).update(helpful_count=0, not_helpful_count=9)
+    stale = FaqEntry.objects.exclude(pk__in=[unhelpful.pk, few_votes.pk]).first()
+    FaqEntry.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=366))
+
+    response = editor_client.get(REVIEW)
+
+    assert [item.entry for item in response.context["flagged"]] == [unhelpful, stale]
+    assert "Bare 40 % av 10 stemmer syntes det var nyttig." in response.text
+    assert "Ikke endret siden" in response.text
+
+
+@pytest.mark.parametrize("rows", [10, 100])
+def test_review_queue_query_count_does_not_grow_with_rows(
+    editor_client, seed, django_assert_num_queries, rows
+):
+    entries = list(FaqEntry.objects.all())
+    FaqFeedback.objects.bulk_create(
+        FaqFeedback(entry=entries[n % len(entries)], reasons=["other"], text=f"{n}")
+        for n in range(rows)
+    )
+
+    # The same for 10 rows as for 100: the flagged entries are one query, the rows another.
+    with django_assert_num_queries(8):
+        response = editor_client.get(REVIEW)
+
+    assert response.status_code == 200

@@ -84,6 +84,39 @@
             b.setAttribute("aria-pressed", b === button ? "true" : "false");
           });
           status.textContent = data.message;
+          if (data.reasons_url) { reasonsAsk(form, data.reasons_url); }
+        })
+        .catch(function () { status.textContent = status.dataset.error; });
+    });
+  }
+
+  // After a "No": what was missing, asked with the page's one reasons form (a <template>),
+  // copied under this answer only, so no answer carries a form of its own.
+  function reasonsAsk(after, url) {
+    var template = document.querySelector("template[data-faq-reasons]");
+    var next = after.nextElementSibling;
+    if (!template || (next && next.hasAttribute("data-faq-reasons-form"))) { return; }
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.action = url;
+    after.after(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = form.querySelector("[data-faq-reasons-status]");
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) {
+          return response.json().then(function (data) { return [response.ok, data]; });
+        })
+        .then(function (answer) {
+          status.textContent = answer[1].message;
+          if (answer[0]) {
+            form.querySelectorAll("fieldset, label, button").forEach(function (part) {
+              part.hidden = true;
+            });
+          }
         })
         .catch(function () { status.textContent = status.dataset.error; });
     });
