@@ -2,21 +2,25 @@ from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, Sortable
 from django import VERSION as DJANGO_VERSION
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.db.models.functions import NullIf
 from django.forms.widgets import Script
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 from markdownx.models import MarkdownxField
 from markdownx.views import ImageUploadView, MarkdownifyView
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
 
-from faq.forms import AnswerImageForm
+from faq.forms import AnswerImageForm, SearchPeriodForm
 from faq.models import (
     FaqBlock,
     FaqEntry,
@@ -25,10 +29,13 @@ from faq.models import (
     FormField,
     HelpFormBlock,
     HelpPage,
+    SearchQueryDay,
     Synonym,
     images_refused,
 )
 from faq.review import faq_entries_flagged
+from faq.search_log import search_log_report
+from faq.services import faq_entry_draft
 from faq.suggestions import suggestion_deflection
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
@@ -319,3 +326,72 @@ class FaqFeedbackAdmin(admin.ModelAdmin):
             "%(count)d feedback item marked done.", "%(count)d feedback items marked done.", count
         )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(SearchQueryDay)
+class SearchQueryDayAdmin(admin.ModelAdmin):
+    """ "Søk": what visitors searched for in a chosen period, from the log's daily counters, each
+    query with a button that makes a hidden draft entry asking it."""
+
+    report_template = "admin/faq/searchqueryday/report.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "utkast/",
+                self.admin_site.admin_view(self.draft_view),
+                name="faq_searchqueryday_draft",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SearchPeriodForm(request.GET or None)
+        start, end, language = form.period()
+        report = search_log_report(start=start, end=end, language=language)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Searches"),
+            "form": form,
+            "report": report,
+            "sections": [
+                (_("Most searched"), report.top),
+                (_("Found nothing"), report.no_results),
+                (_("Nobody opened a result"), report.not_opened),
+                (_("Ended in a contact form"), report.ticketed),
+            ],
+            "can_draft": self.admin_site._registry[FaqEntry].has_add_permission(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.report_template, context)
+
+    @method_decorator(require_POST)
+    def draft_view(self, request):
+        if not self.admin_site._registry[FaqEntry].has_add_permission(request):
+            raise PermissionDenied
+        question = request.POST.get("query", "").strip()
+        entry = faq_entry_draft(question=question) if question else None
+        if entry is None:
+            self.message_user(
+                request, _("There is no FAQ block to put the entry in."), messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:faq_searchqueryday_changelist"))
+        self.message_user(
+            request,
+            _("A hidden draft asking “%(question)s” was made: write its answer and publish it.")
+            % {"question": entry.question},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:faq_faqentry_change", args=[entry.pk]))

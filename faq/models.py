@@ -432,3 +432,32 @@ class FaqFeedback(models.Model):
     def reason_labels(self) -> list[str]:
         labels = dict(self.Reason.choices)
         return [str(labels[value]) for value in self.reasons if value in labels]
+
+
+class SearchQueryDay(models.Model):
+    """How often one normalised query was searched on one day in one language, and what came of
+    it: counters only (faq.search_log), with nothing of the visitor, their address or the time."""
+
+    QUERY_MAX_LENGTH = 100
+
+    query = models.CharField(_("search"), max_length=QUERY_MAX_LENGTH)
+    day = models.DateField(_("day"))
+    language = models.CharField(_("language"), max_length=8)
+    searches = models.PositiveIntegerField(_("searches"), default=0)
+    no_results = models.PositiveIntegerField(_("without results"), default=0)
+    opened = models.PositiveIntegerField(_("results opened"), default=0)
+    ticketed = models.PositiveIntegerField(_("contact forms sent"), default=0)
+
+    class Meta:
+        ordering = ["-day", "query"]
+        # Day first: the report and the purge ask for a span of days.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "language", "query"], name="faq_searchqueryday_unique"
+            )
+        ]
+        verbose_name = _("search")
+        verbose_name_plural = _("searches")
+
+    def __str__(self):
+        return f"{self.query} ({self.day}, {self.language})"

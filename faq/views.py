@@ -19,8 +19,9 @@ from faq.forms import FeedbackReasonsForm
 from faq.models import Block
 from faq.pages import QUERY_MAX_LENGTH, help_page_response, help_page_served
 from faq.search import search_highlight
+from faq.search_log import search_logged, search_opened
 from faq.services import faq_entry_vote, faq_feedback_record
-from sekvens_help.origin import Origin, request_origin
+from sekvens_help.origin import Origin, cross_site_refused, request_origin
 
 VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -59,13 +60,30 @@ def search(request):
             ]
         }
     )
+    # help.js asks once more with logg=1 for the last query of a typing burst: that one counts
+    # (faq.search_log), and is never answered from a cache. Not when another site's page asks.
+    if request.GET.get("logg") == "1":
+        if not preview and request_origin(request) is not Origin.FOREIGN:
+            search_logged(request, query=query, results=len(ranked))
+        response["Cache-Control"] = "private, no-store"
     # help.js asks with the page's content version (v), so an answer can be kept for as long as
     # that version lasts; a stale or missing version, or a preview, is answered afresh.
-    if not preview and request.GET.get("v") == page_view.page.content_version:
+    elif not preview and request.GET.get("v") == page_view.page.content_version:
         response["Cache-Control"] = "public, max-age=86400"
     else:
         response["Cache-Control"] = "private, no-cache"
     return response
+
+
+# help.js's beacon when a visitor opens a result of their search. It only adds to a query counted
+# today (search_opened), so it makes no rows, and one address adds only so many (a 204 either way).
+@cross_site_refused
+@require_POST
+def search_beacon(request):
+    if request.POST.get("hendelse") != "apnet":
+        return HttpResponseBadRequest(_("Unknown event."), content_type="text/plain")
+    search_opened(request, query=request.POST.get("q", "")[:QUERY_MAX_LENGTH])
+    return HttpResponse(status=204)
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from conftest import SEED_PATH
-from faq.models import FaqEntry, FaqFeedback
+from faq.models import FaqEntry, FaqFeedback, SearchQueryDay
 
 HELP_URL = reverse("faq:help_page")
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
@@ -485,3 +485,105 @@ def test_review_queue_query_count_does_not_grow_with_rows(
         response = editor_client.get(REVIEW)
 
     assert response.status_code == 200
+
+
+SEARCHES = reverse("admin:faq_searchqueryday_changelist")
+DRAFT = reverse("admin:faq_searchqueryday_draft")
+
+
+def searched(query, *, days_ago=0, language="nb", **counts):
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return SearchQueryDay.objects.create(query=query, day=day, language=language, **counts)
+
+
+def section(response, heading) -> list[str]:
+    rows = dict(response.context["sections"])[heading]
+    return [row["query"] for row in rows]
+
+
+def test_search_report_lists_top_empty_unopened_and_ticketed_queries(editor_client, seed):
+    searched("passord", searches=9, opened=4)
+    searched("passord", days_ago=1, searches=3, opened=1, language="en")
+    searched("kake", searches=5, no_results=5)
+    searched("levering", searches=4)
+    searched("faktura", searches=2, opened=1, ticketed=2)
+    searched("gammelt", days_ago=40, searches=99, no_results=99)
+
+    response = editor_client.get(SEARCHES)
+
+    assert response.status_code == 200
+    assert section(response, "Mest søkt") == ["passord", "kake", "levering", "faktura"]
+    assert section(response, "Fant ingenting") == ["kake"]
+    assert section(response, "Ingen åpnet et svar") == ["levering"]
+    assert section(response, "Endte i kontaktskjemaet") == ["faktura"]
+    assert dict(response.context["sections"])["Mest søkt"][0]["total_searches"] == 12
+
+
+def test_search_report_shows_the_chosen_period_and_language(editor_client, seed):
+    searched("passord", searches=9)
+    searched("password", searches=2, language="en")
+    searched("gammelt", days_ago=40, searches=3)
+    start = (timezone.localdate() - timedelta(days=45)).isoformat()
+    end = (timezone.localdate() - timedelta(days=35)).isoformat()
+
+    old = editor_client.get(SEARCHES, {"start": start, "end": end})
+    english = editor_client.get(SEARCHES, {"language": "en"})
+
+    assert section(old, "Mest søkt") == ["gammelt"]
+    assert section(english, "Mest søkt") == ["password"]
+
+
+def test_search_report_shows_a_hostile_query_as_text(editor_client, seed):
+    searched("<img src=x onerror=alert(1)>", searches=1)
+
+    response = editor_client.get(SEARCHES)
+
+    assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
+    assert "<img src=x" not in response.text
+
+
+@pytest.mark.parametrize("queries", [10, 100])
+def test_search_report_query_count_does_not_grow_with_queries(
+    editor_client, seed, django_assert_num_queries, queries
+):
+    SearchQueryDay.objects.bulk_create(
+        SearchQueryDay(
+            query=f"spørsmål {n}",
+            day=timezone.localdate() - timedelta(days=n % 20),
+            language="nb",
+            searches=n + 1,
+            no_results=n % 2,
+            ticketed=n % 3,
+        )
+        for n in range(queries)
+    )
+
+    # Session, user, the user's and the group's permissions, then the report's four lists.
+    with django_assert_num_queries(8):
+        response = editor_client.get(SEARCHES)
+
+    assert response.status_code == 200
+
+
+def test_make_an_faq_entry_from_a_search_opens_a_hidden_draft(editor_client, client, seed):
+    searched("kan jeg betale med vipps", searches=7, no_results=7)
+    last = FaqEntry.objects.order_by("position").last()
+
+    report = editor_client.get(SEARCHES)
+    response = editor_client.post(DRAFT, {"query": "kan jeg betale med vipps"})
+
+    assert "Lag et FAQ-svar av dette" in report.text
+    entry = FaqEntry.objects.get(question="Kan jeg betale med vipps")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:faq_faqentry_change", args=[entry.pk])
+    assert (entry.is_published, entry.answer, entry.block_id) == (False, "", last.block_id)
+    assert entry.position > last.position
+    assert "Kan jeg betale med vipps" not in client.get(HELP_URL).text
+
+
+def test_draft_from_a_search_needs_a_post_and_the_right_to_add_entries(
+    editor_client, agent_client, seed
+):
+    assert editor_client.get(DRAFT).status_code == 405
+    assert agent_client.post(DRAFT, {"query": "vipps"}).status_code == 403
+    assert not FaqEntry.objects.filter(question="Vipps").exists()

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from faq.models import FaqEntry, FaqFeedback
+from faq.models import FaqEntry, FaqFeedback, SearchQueryDay
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +81,22 @@ def test_typing_in_the_search_field_keeps_only_matching_questions(page, seed):
         ["Jeg har glemt passordet mitt.", "Hvordan logger jeg meg inn?"]
     )
     expect(page.locator("[data-faq-status]")).to_have_text("2 svar passer med søket ditt.")
+
+
+def test_only_the_final_query_of_typing_is_logged_and_an_opened_result_with_it(page, seed):
+    page.goto("/")
+    search = page.get_by_role("searchbox")
+
+    search.press_sequentially("pass")
+    page.wait_for_timeout(400)  # results shown for "pass"; the burst goes on
+    search.press_sequentially("ord")
+    with page.expect_response(lambda response: "logg=1" in response.url):
+        pass  # counted once the typing has rested
+    with page.expect_response("**/sok/logg/"):
+        page.locator("summary", has_text="Jeg har glemt passordet mitt.").click()
+
+    rows = list(SearchQueryDay.objects.values_list("query", "searches", "opened"))
+    assert rows == [("passord", 1, 1)]
 
 
 def test_clearing_the_search_field_shows_every_question_again(page, seed):

@@ -232,10 +232,14 @@ def test_help_page_takes_four_queries_cold_and_one_warm_whatever_the_entries(
     assert len(questions_on(cold)) == len(questions_on(warm)) == 111
 
 
-def test_search_costs_no_extra_query(client, seed, django_assert_num_queries):
+def test_search_costs_no_extra_query_but_its_count_in_the_search_log(
+    client, seed, django_assert_num_queries
+):
     client.get(HELP_URL)
 
     with django_assert_num_queries(1):
+        client.get(HELP_URL, {"q": "pa"})  # too short to be counted
+    with django_assert_num_queries(2):
         client.get(HELP_URL, {"q": "passord"})
 
 

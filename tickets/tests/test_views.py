@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from faq.models import Block, FaqEntry, FormField
+from faq.models import Block, FaqEntry, FormField, SearchQueryDay
 from faq.responses import form_token_read
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
 from tickets.references import reference_normalize
@@ -664,3 +664,19 @@ def test_form_without_token_or_origin_comes_back_with_a_token_to_send_again(clie
     assert response.status_code == 400
     assert again.status_code == 303
     assert Ticket.objects.count() == 1
+
+
+def test_contact_form_sent_after_a_search_counts_a_ticket_for_that_search(client, seed):
+    client.get(HELP_URL, {"q": "faktura mangler"})
+
+    response = client.post(CONTACT_URL, contact_data(client, search_query="Faktura mangler"))
+
+    assert response.status_code == 303
+    assert SearchQueryDay.objects.get(query="faktura mangler").ticketed == 1
+
+
+def test_contact_form_naming_a_search_nobody_made_counts_nothing(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client, search_query="aldri søkt"))
+
+    assert response.status_code == 303
+    assert not SearchQueryDay.objects.exists()
