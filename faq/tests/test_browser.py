@@ -87,16 +87,17 @@ def test_only_the_final_query_of_typing_is_logged_and_an_opened_result_with_it(p
     page.goto("/")
     search = page.get_by_role("searchbox")
 
-    search.press_sequentially("pass")
-    page.wait_for_timeout(400)  # results shown for "pass"; the burst goes on
+    search.press_sequentially("glemt pass")
+    page.wait_for_timeout(400)  # results shown for "glemt pass"; the burst goes on
     search.press_sequentially("ord")
     with page.expect_response(lambda response: "logg=1" in response.url):
         pass  # counted once the typing has rested
     with page.expect_response("**/sok/logg/"):
         page.locator("summary", has_text="Jeg har glemt passordet mitt.").click()
 
-    rows = list(SearchQueryDay.objects.values_list("query", "searches", "opened"))
-    assert rows == [("passord", 1, 1)]
+    # Another test's page, closed as it typed, may still report its own query: only ours counts.
+    rows = SearchQueryDay.objects.filter(query__startswith="glemt")
+    assert list(rows.values_list("query", "searches", "opened")) == [("glemt passord", 1, 1)]
 
 
 def test_clearing_the_search_field_shows_every_question_again(page, seed):
