@@ -372,14 +372,14 @@ class SearchQueryDayAdmin(admin.ModelAdmin):
                 (_("Nobody opened a result"), report.not_opened),
                 (_("Ended in a contact form"), report.ticketed),
             ],
-            "can_draft": self.admin_site._registry[FaqEntry].has_add_permission(request),
+            "can_draft": self.admin_site.get_model_admin(FaqEntry).has_add_permission(request),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.report_template, context)
 
     @method_decorator(require_POST)
     def draft_view(self, request):
-        if not self.admin_site._registry[FaqEntry].has_add_permission(request):
+        if not self.admin_site.get_model_admin(FaqEntry).has_add_permission(request):
             raise PermissionDenied
         question = request.POST.get("query", "").strip()
         entry = faq_entry_draft(question=question) if question else None
