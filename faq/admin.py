@@ -2,29 +2,40 @@ from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, Sortable
 from django import VERSION as DJANGO_VERSION
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.db.models.functions import NullIf
 from django.forms.widgets import Script
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.urls import path
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 from markdownx.models import MarkdownxField
 from markdownx.views import ImageUploadView, MarkdownifyView
 from markdownx.widgets import AdminMarkdownxWidget
+from simple_history.admin import SimpleHistoryAdmin
 
-from faq.forms import AnswerImageForm
+from faq.forms import AnswerImageForm, SearchPeriodForm
 from faq.models import (
     FaqBlock,
     FaqEntry,
+    FaqFeedback,
     FaqImage,
     FormField,
     HelpFormBlock,
     HelpPage,
+    SearchQueryDay,
     Synonym,
     images_refused,
 )
+from faq.review import faq_entries_flagged
+from faq.search_log import search_log_report
+from faq.services import faq_entry_draft
 from faq.suggestions import suggestion_deflection
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
@@ -129,8 +140,10 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset.filter(is_archived=self.value() == "yes")
 
 
+# SimpleHistoryAdmin: the entry's "History" lists its versions with what changed between them
+# (diff_against), and opens one to restore it; a restore is an ordinary save, so it renews the page.
 @admin.register(FaqEntry)
-class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, admin.ModelAdmin):
+class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "question",
         "is_published",
@@ -247,3 +260,138 @@ class SynonymAdmin(admin.ModelAdmin):
     list_display = ["word", "equivalents", "updated_at"]
     search_fields = ["word", "equivalents"]
     fields = ["word", "equivalents"]
+
+
+class FeedbackDoneFilter(admin.SimpleListFilter):
+    """The queue shows what is still to do until an editor asks for what was done."""
+
+    title = _("status")
+    parameter_name = "done"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Done")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Not done"),
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(done_at__isnull=self.value() != "yes")
+
+
+@admin.register(FaqFeedback)
+class FaqFeedbackAdmin(admin.ModelAdmin):
+    """ "Til gjennomgang": what visitors said was missing, and the entries flagged above it."""
+
+    list_display = ["created_at", "entry_link", "reasons_shown", "text", "done_at"]
+    list_display_links = ["created_at"]
+    list_filter = [FeedbackDoneFilter]
+    list_select_related = ["entry"]
+    fields = ["entry_link", "reasons_shown", "text", "created_at", "done_at"]
+    readonly_fields = fields
+    actions = ["done"]
+    change_list_template = "admin/faq/faqfeedback/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"flagged": faq_entries_flagged(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("FAQ entry"), ordering="entry__question")
+    def entry_link(self, feedback):
+        url = reverse("admin:faq_faqentry_change", args=[feedback.entry_id])
+        return format_html('<a href="{}">{}</a>', url, feedback.entry.question)
+
+    @admin.display(description=_("reasons"))
+    def reasons_shown(self, feedback):
+        return ", ".join(feedback.reason_labels)
+
+    @admin.action(description=_("Mark selected feedback done"), permissions=["change"])
+    def done(self, request, queryset):
+        count = queryset.filter(done_at=None).update(done_at=timezone.now())
+        message = ngettext(
+            "%(count)d feedback item marked done.", "%(count)d feedback items marked done.", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(SearchQueryDay)
+class SearchQueryDayAdmin(admin.ModelAdmin):
+    """ "Søk": what visitors searched for in a chosen period, from the log's daily counters, each
+    query with a button that makes a hidden draft entry asking it."""
+
+    report_template = "admin/faq/searchqueryday/report.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "utkast/",
+                self.admin_site.admin_view(self.draft_view),
+                name="faq_searchqueryday_draft",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SearchPeriodForm(request.GET or None)
+        start, end, language = form.period()
+        report = search_log_report(start=start, end=end, language=language)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Searches"),
+            "form": form,
+            "report": report,
+            "sections": [
+                (_("Most searched"), report.top),
+                (_("Found nothing"), report.no_results),
+                (_("Nobody opened a result"), report.not_opened),
+                (_("Ended in a contact form"), report.ticketed),
+            ],
+            "can_draft": self.admin_site.get_model_admin(FaqEntry).has_add_permission(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.report_template, context)
+
+    @method_decorator(require_POST)
+    def draft_view(self, request):
+        if not self.admin_site.get_model_admin(FaqEntry).has_add_permission(request):
+            raise PermissionDenied
+        question = request.POST.get("query", "").strip()
+        entry = faq_entry_draft(question=question) if question else None
+        if entry is None:
+            self.message_user(
+                request, _("There is no FAQ block to put the entry in."), messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:faq_searchqueryday_changelist"))
+        self.message_user(
+            request,
+            _("A hidden draft asking “%(question)s” was made: write its answer and publish it.")
+            % {"question": entry.question},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:faq_faqentry_change", args=[entry.pk]))

@@ -161,7 +161,10 @@ def help_page_import(
         matches, missing = _blocks_match(page, parsed.blocks)
         if missing and not delete_missing:
             raise CmsFileError(_missing_message(path, missing))
-        _store(parsed, page, slug, matches, missing, result)
+        # Each entry the import changes gets a version saying so (faq.models: FaqEntry.history).
+        _store(
+            parsed, page, slug, matches, missing, result, reason=f"import from {path.name}"[:100]
+        )
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -509,6 +512,8 @@ def _store(
     matches: list[Block | None],
     missing: list[Block],
     result: ImportResult,
+    *,
+    reason: str,
 ) -> None:
     for reference, (name, content) in parsed.images.items():
         _store_image(reference, name, content)
@@ -523,7 +528,7 @@ def _store(
         )
         result.count(outcome, block)
         if parsed_block.kind == Block.Kind.FAQ:
-            position = _store_entries(block, parsed_block.items, position, result)
+            position = _store_entries(block, parsed_block.items, position, result, reason)
         else:
             _store_fields(block, parsed_block.items, result)
     for block in missing:
@@ -535,7 +540,9 @@ def _store(
         result.deleted += items
 
 
-def _store_entries(block: Block, items: list[_Item], position: int, result: ImportResult) -> int:
+def _store_entries(
+    block: Block, items: list[_Item], position: int, result: ImportResult, reason: str
+) -> int:
     existing = list(block.entries.order_by("position"))
     for item in items:
         match = next((e for e in existing if e.question == item.values["question"]), None)
@@ -548,8 +555,9 @@ def _store_entries(block: Block, items: list[_Item], position: int, result: Impo
             "is_published": not item.extra.get(FAQ_ITEM_HIDE, False),
             "is_archived": False,
         }
-        entry, outcome = _upsert(match, lambda: FaqEntry(block=block), values)
+        entry, outcome = _upsert(match, lambda: FaqEntry(block=block), values, reason=reason)
         if outcome == "unchanged" and entry.answer_html != markdown_render(entry.answer):
+            entry._change_reason = reason
             entry.save()
             outcome = "updated"
         result.count(outcome, entry)
@@ -559,6 +567,7 @@ def _store_entries(block: Block, items: list[_Item], position: int, result: Impo
             result.count("archived", entry)
         if (entry.is_archived, entry.position) != (True, position):
             entry.is_archived, entry.position = True, position
+            entry._change_reason = reason
             entry.save(update_fields=["is_archived", "position"])
         position += 1
     return position
@@ -588,11 +597,12 @@ def _field_kind(item: _Item) -> str:
     return FormField.Kind.TEXT
 
 
-def _upsert(obj, make, values: dict) -> tuple[Any, str]:
+def _upsert(obj, make, values: dict, *, reason: str = "") -> tuple[Any, str]:
     if obj is None:
         obj = make()
         for name, value in values.items():
             setattr(obj, name, value)
+        obj._change_reason = reason
         obj.save()
         return obj, "created"
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
@@ -600,6 +610,7 @@ def _upsert(obj, make, values: dict) -> tuple[Any, str]:
         return obj, "unchanged"
     for name in changed:
         setattr(obj, name, values[name])
+    obj._change_reason = reason
     obj.save()
     return obj, "updated"
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
+from simple_history.models import HistoricalRecords
 
 from faq.rendering import html_to_text, markdown_images_refused, markdown_to_html
 from faq.search import search_normalize
@@ -216,6 +217,11 @@ class FaqEntry(models.Model):
     VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
     COUNTERS = (*VOTE_COUNTERS, "suggested_count", "sent_anyway_count")
 
+    # Every save keeps a version editors can compare and restore (admin "History"). Counters
+    # change with F() updates, which send no signal, so they never make one; they and the
+    # answer's rendering (made again on restore) are left out of the versions.
+    history = HistoricalRecords(excluded_fields=[*COUNTERS, "answer_html", "search_text"])
+
     class Meta:
         ordering = ["position"]
         verbose_name = _("FAQ entry")
@@ -391,3 +397,67 @@ def _image_changed(sender, instance, raw=False, **kwargs):
     ]
     for item in using:
         item.save()
+
+
+class FaqFeedback(models.Model):
+    """What a visitor who found an answer unhelpful says was missing: an editor's to-do."""
+
+    class Reason(models.TextChoices):
+        UNCLEAR = "unclear", _("The answer was unclear")
+        WRONG = "wrong", _("The answer was wrong or out of date")
+        NOT_ANSWERED = "not-answered", _("It did not answer my question")
+        OTHER = "other", _("Something else")
+
+    TEXT_MAX_LENGTH = 500
+
+    entry = models.ForeignKey(
+        FaqEntry, models.CASCADE, related_name="feedback_items", verbose_name=_("FAQ entry")
+    )
+    # Reason values, in the order of Reason; the visitor may tick several.
+    reasons = models.JSONField(_("reasons"), default=list)
+    text = models.CharField(_("what was missing"), max_length=TEXT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        # The editors' review queue in admin: "Til gjennomgang".
+        verbose_name_plural = _("to review")
+
+    def __str__(self):
+        return f"{self.entry_id}: {', '.join(self.reason_labels)}"
+
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [str(labels[value]) for value in self.reasons if value in labels]
+
+
+class SearchQueryDay(models.Model):
+    """How often one normalised query was searched on one day in one language, and what came of
+    it: counters only (faq.search_log), with nothing of the visitor, their address or the time."""
+
+    QUERY_MAX_LENGTH = 100
+
+    query = models.CharField(_("search"), max_length=QUERY_MAX_LENGTH)
+    day = models.DateField(_("day"))
+    language = models.CharField(_("language"), max_length=8)
+    searches = models.PositiveIntegerField(_("searches"), default=0)
+    no_results = models.PositiveIntegerField(_("without results"), default=0)
+    opened = models.PositiveIntegerField(_("results opened"), default=0)
+    ticketed = models.PositiveIntegerField(_("contact forms sent"), default=0)
+
+    class Meta:
+        ordering = ["-day", "query"]
+        # Day first: the report and the purge ask for a span of days.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "language", "query"], name="faq_searchqueryday_unique"
+            )
+        ]
+        verbose_name = _("search")
+        verbose_name_plural = _("searches")
+
+    def __str__(self):
+        return f"{self.query} ({self.day}, {self.language})"

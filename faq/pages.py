@@ -30,6 +30,7 @@ from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym
 from faq.rendering import html_to_text
 from faq.responses import RenderedPage, page_render, rendered_page
 from faq.search import SearchDocument, SearchIndex, search_highlight
+from faq.search_log import search_logged
 
 CACHED_VERSIONS = 8
 # Search pages kept per content version and language, raw and gzip counted: about a dozen pages
@@ -37,6 +38,8 @@ CACHED_VERSIONS = 8
 SEARCH_PAGES_BYTES = 8 * 1024 * 1024
 QUERY_MAX_LENGTH = 200
 SEARCH_RESULTS_MAX = 20
+# Result counts kept per content version for the search log of /?q= pages.
+SEARCH_COUNTS_KEPT = 4096
 HELP_PAGE_TEMPLATE = "faq/help_page.html"
 
 
@@ -78,6 +81,8 @@ class PageView:
     rendered: dict = field(default_factory=dict, compare=False, repr=False)
     # Finished search pages, by query, least recently used first (help_page_response).
     searches: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+    # How many entries a public search finds, by query (results_count).
+    search_counts: dict = field(default_factory=dict, compare=False, repr=False)
 
     def blocks_shown(self, *, preview: bool, query: str) -> list[ShownBlock]:
         """The blocks with the entries a visitor sees: published (all, for staff) and matching.
@@ -106,6 +111,18 @@ class PageView:
         hits = self.index.rank(query, allowed=allowed, limit=SEARCH_RESULTS_MAX)
         ranked = {hit.key: rank for rank, hit in enumerate(hits)}
         return ranked, self.index.plan(query).matched_terms
+
+    def results_count(self, query: str) -> int:
+        """How many published entries the search page for this query shows."""
+        with _cache_lock:
+            count = self.search_counts.get(query)
+        if count is None:
+            count = len(self.search(query, preview=False)[0])
+            with _cache_lock:
+                if len(self.search_counts) >= SEARCH_COUNTS_KEPT:
+                    self.search_counts.clear()
+                self.search_counts[query] = count
+        return count
 
     @property
     def form_block(self) -> BlockView | None:
@@ -171,6 +188,8 @@ def help_page_response(request, *, page_view=None, status=200, block_forms=None)
         # What nearly every visitor gets: the finished page of this content version.
         if query:
             rendered = _search_rendered(page_view, query)
+            if request.method == "GET":
+                search_logged(request, query=query, results=page_view.results_count(query))
         else:
             rendered = rendered_page(page_view, HELP_PAGE_TEMPLATE, lambda: _context(page_view))
         return rendered.response(request)

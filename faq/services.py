@@ -1,9 +1,10 @@
-"""Visitor actions on the help page that change stored data."""
+"""Actions on the help page that change stored data: visitors' votes and feedback, and the
+editors' drafts from what visitors searched."""
 
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.functions import Greatest
 
-from faq.models import FaqEntry
+from faq.models import Block, FaqEntry, FaqFeedback
 from faq.pages import help_page_served
 
 
@@ -27,3 +28,43 @@ def faq_entry_vote(*, entry_id: int, is_helpful: bool, previous: bool | None) ->
         changes[other] = Greatest(F(other) - 1, 0)
     FaqEntry.objects.filter(pk=entry_id).update(**changes)
     return entry.anchor
+
+
+def faq_feedback_record(*, entry_id: int, reasons: list[str], text: str) -> str | None:
+    """Put what a visitor says was missing from an answer in the editors' review queue.
+
+    Returns the entry's anchor, or None when the served page shows no entry of that id.
+    """
+    page_view = help_page_served()
+    entry = page_view.entry_published(entry_id) if page_view else None
+    if entry is None:
+        return None
+    order = list(FaqFeedback.Reason.values)
+    FaqFeedback.objects.create(
+        entry_id=entry_id, reasons=sorted(set(reasons), key=order.index), text=text
+    )
+    return entry.anchor
+
+
+def faq_entry_draft(*, question: str) -> FaqEntry | None:
+    """A hidden entry asking this, with no answer yet, last in the help page's first FAQ block,
+    for an editor to write; None when there is no FAQ block to put it in."""
+    page_view = help_page_served(preview=True)
+    blocks = (
+        [b.block for b in page_view.blocks if b.block.kind == Block.Kind.FAQ] if page_view else []
+    )
+    block = blocks[0] if blocks else Block.objects.filter(kind=Block.Kind.FAQ).first()
+    if block is None:
+        return None
+    last = FaqEntry.objects.aggregate(last=Max("position"))["last"]
+    entry = FaqEntry(
+        block=block,
+        question=(question[:1].upper() + question[1:])[
+            : FaqEntry._meta.get_field("question").max_length
+        ],
+        is_published=False,
+        position=0 if last is None else last + 1,
+    )
+    entry._change_reason = "draft from the search report"
+    entry.save()
+    return entry

@@ -15,11 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
+from faq.forms import FeedbackReasonsForm
 from faq.models import Block
 from faq.pages import QUERY_MAX_LENGTH, help_page_response, help_page_served
 from faq.search import search_highlight
-from faq.services import faq_entry_vote
-from sekvens_help.origin import Origin, request_origin
+from faq.search_log import search_logged, search_opened
+from faq.services import faq_entry_vote, faq_feedback_record
+from sekvens_help.origin import Origin, cross_site_refused, request_origin
 
 VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -58,13 +60,30 @@ def search(request):
             ]
         }
     )
+    # help.js asks once more with logg=1 for the last query of a typing burst: that one counts
+    # (faq.search_log), and is never answered from a cache. Not when another site's page asks.
+    if request.GET.get("logg") == "1":
+        if not preview and request_origin(request) is not Origin.FOREIGN:
+            search_logged(request, query=query, results=len(ranked))
+        response["Cache-Control"] = "private, no-store"
     # help.js asks with the page's content version (v), so an answer can be kept for as long as
     # that version lasts; a stale or missing version, or a preview, is answered afresh.
-    if not preview and request.GET.get("v") == page_view.page.content_version:
+    elif not preview and request.GET.get("v") == page_view.page.content_version:
         response["Cache-Control"] = "public, max-age=86400"
     else:
         response["Cache-Control"] = "private, no-cache"
     return response
+
+
+# help.js's beacon when a visitor opens a result of their search. It only adds to a query counted
+# today (search_opened), so it makes no rows, and one address adds only so many (a 204 either way).
+@cross_site_refused
+@require_POST
+def search_beacon(request):
+    if request.POST.get("hendelse") != "apnet":
+        return HttpResponseBadRequest(_("Unknown event."), content_type="text/plain")
+    search_opened(request, query=request.POST.get("q", "")[:QUERY_MAX_LENGTH])
+    return HttpResponse(status=204)
 
 
 # A vote is anonymous and changes nothing but a counter, and the answers it is cast on are cached
@@ -93,11 +112,15 @@ def entry_feedback(request, entry_id):
     votes.pop(entry_id, None)
     votes[entry_id] = is_helpful
     message = _("Thank you for your feedback!")
+    # After a "No", the visitor may say what was missing (entry_feedback_reasons).
+    reasons_url = None if is_helpful else reverse("faq:feedback_reasons", args=[entry_id])
     if "application/json" in request.headers.get("Accept", ""):
-        response = JsonResponse({"message": message})
+        data = {"message": message} | ({"reasons_url": reasons_url} if reasons_url else {})
+        response = JsonResponse(data)
     else:
         back = f"{reverse('faq:help_page')}#{anchor}"
-        response = render(request, "faq/feedback_thanks.html", {"message": message, "back": back})
+        context = {"message": message, "back": back, "reasons_url": reasons_url}
+        response = render(request, "faq/feedback_thanks.html", context)
     response.set_signed_cookie(
         VOTE_COOKIE,
         _votes_write(votes),
@@ -108,6 +131,43 @@ def entry_feedback(request, entry_id):
         secure=request.is_secure(),
     )
     return response
+
+
+# Like a vote: no CSRF token on the cached page, so the origin is checked and the rate limited; and
+# only a visitor whose vote cookie holds a "No" on this entry is asked, so only they are heard.
+@csrf_exempt
+@require_POST
+def entry_feedback_reasons(request, entry_id):
+    if request_origin(request) is Origin.FOREIGN:
+        return HttpResponseForbidden(
+            _("Feedback is only taken from this site."), content_type="text/plain"
+        )
+    if is_ratelimited(
+        request, group="feedback-reasons", key="ip", rate=settings.VOTE_RATE_LIMIT, increment=True
+    ):
+        return HttpResponse(
+            _("Too much feedback; please try again later."), status=429, content_type="text/plain"
+        )
+    if _votes_read(request).get(entry_id) is not False:
+        return HttpResponseForbidden(
+            _("Answer “No” to the question first."), content_type="text/plain"
+        )
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = FeedbackReasonsForm(request.POST)
+    if not form.is_valid():
+        if wants_json:
+            errors = [e for errors in form.errors.values() for e in errors]
+            return JsonResponse({"message": " ".join(errors)}, status=400)
+        context = {"form": form, "reasons_url": request.path, "back": reverse("faq:help_page")}
+        return render(request, "faq/feedback_thanks.html", context, status=400)
+    anchor = faq_feedback_record(entry_id=entry_id, **form.cleaned_data)
+    if anchor is None:
+        raise Http404(_("No such answer."))
+    message = _("Thank you! We will use it to improve the answer.")
+    if wants_json:
+        return JsonResponse({"message": message})
+    back = f"{reverse('faq:help_page')}#{anchor}"
+    return render(request, "faq/feedback_thanks.html", {"message": message, "back": back})
 
 
 def _votes_read(request) -> dict[int, bool]:

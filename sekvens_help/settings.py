@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "markdownx",
     "adminsortable2",
+    "simple_history",
     "django_tasks_db",
     "axes",
     "django_otp",
@@ -409,6 +410,16 @@ FAQ_IMAGE_MAX_PIXELS = env.int("FAQ_IMAGE_MAX_PIXELS", default=40_000_000)
 # The record of FAQ suggestions shown is deleted after this many days by manage.py
 # purge_suggestions.
 SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=365)
+# The editors' review queue ("Til gjennomgang") flags an entry whose helpful share (percent) is
+# below FAQ_REVIEW_HELPFUL_SHARE once it has FAQ_REVIEW_MIN_VOTES votes, and one not changed for
+# FAQ_REVIEW_STALE_DAYS days.
+FAQ_REVIEW_HELPFUL_SHARE = env.int("FAQ_REVIEW_HELPFUL_SHARE", default=50)
+FAQ_REVIEW_MIN_VOTES = env.int("FAQ_REVIEW_MIN_VOTES", default=10)
+FAQ_REVIEW_STALE_DAYS = env.int("FAQ_REVIEW_STALE_DAYS", default=365)
+# The search log's counts per query and day (faq.search_log) are deleted after this many days by
+# manage.py purge_search_log; an address may add at most SEARCH_LOG_RATE_LIMIT of them.
+SEARCH_LOG_RETENTION_DAYS = env.int("SEARCH_LOG_RETENTION_DAYS", default=365)
+SEARCH_LOG_RATE_LIMIT = env.str("SEARCH_LOG_RATE_LIMIT", default="60/m")
 
 # The contact form's daily limits, and the email worker's.
 # Confirmations one address may be sent in 24 hours, and form tickets everyone may send in 24

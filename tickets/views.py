@@ -3,12 +3,14 @@ from django.core.signing import BadSignature
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
 from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_new, form_token_read
+from faq.search_log import search_ticketed
 from sekvens_help.clients import client_ip
 from sekvens_help.origin import Origin, cross_site_refused, request_origin
 from tickets.attachments import attachment_response, attachment_thumbnail_response
@@ -55,6 +57,8 @@ def contact(request):
         )
     except SubmissionLimited as limited:
         return render(request, "429.html", {"is_daily": limited.is_daily}, status=429)
+    # help.js names the search this page load counted, if any (the help page's search log).
+    search_ticketed(query=request.POST.get("search_query", ""), language=get_language())
     response = HttpResponseRedirect(success, status=303)
     response.set_signed_cookie(
         TICKET_COOKIE,

@@ -2,15 +2,18 @@ import io
 import json
 import re
 import zlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
-from faq.models import FaqEntry
+from conftest import SEED_PATH
+from faq.models import FaqEntry, FaqFeedback, SearchQueryDay
 
 HELP_URL = reverse("faq:help_page")
 CHANGELIST = reverse("admin:faq_faqentry_changelist")
@@ -367,3 +370,220 @@ def test_editor_is_told_when_an_answer_names_an_image_we_do_not_hold(editor_clie
     ]
     entry.refresh_from_db()
     assert "<img" not in entry.answer_html and "skjerm" in entry.answer_html
+
+
+def history_url(entry) -> str:
+    return reverse("admin:faq_faqentry_history", args=[entry.pk])
+
+
+def entry_edit(client, entry, answer: str) -> None:
+    url = reverse("admin:faq_faqentry_change", args=[entry.pk])
+    response = client.post(url, change_form_data(client.get(url)) | {"answer": answer})
+    assert response.status_code == 302
+
+
+def test_editor_sees_the_versions_of_an_answer_and_what_changed(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry_edit(editor_client, entry, "Varene kommer i morgen.")
+
+    response = editor_client.get(history_url(entry))
+
+    assert response.status_code == 200
+    changes = response.context["page_obj"][0].history_delta_changes
+    assert [(c["field"], c["new"]) for c in changes] == [("Svar", "Varene kommer i morgen.")]
+    assert "redaktor" in response.text
+    assert f"import from {SEED_PATH.name}" in response.text
+
+
+def test_editor_restores_a_version_and_the_page_shows_it(editor_client, client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    original = entry.answer
+    entry_edit(editor_client, entry, "Varene kommer i morgen.")
+    assert "Varene kommer i morgen" in client.get(HELP_URL).text  # cached with the edit
+    first = entry.history.earliest()
+    url = reverse("admin:faq_faqentry_simple_history", args=[entry.pk, first.history_id])
+    form = editor_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {name: (value.pk if hasattr(value, "pk") else value) for name, value in data.items()}
+    data["is_published"] = "on" if data["is_published"] else ""
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.answer == original
+    assert "Varene kommer i morgen" not in client.get(HELP_URL).text
+    assert entry.history.first().history_user.username == "redaktor"
+
+
+REVIEW = reverse("admin:faq_faqfeedback_changelist")
+
+
+def feedback_make(entry, **overrides):
+    return FaqFeedback.objects.create(entry=entry, **{"reasons": ["unclear"]} | overrides)
+
+
+def test_review_queue_shows_the_entry_reasons_and_text_as_text(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    feedback_make(entry, reasons=["unclear", "wrong"], text="<script>alert(1)</script> & mer")
+
+    response = editor_client.get(REVIEW)
+
+    assert response.status_code == 200
+    assert "Til gjennomgang" in response.text
+    assert "Svaret var uklart, Svaret var feil eller utdatert" in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; mer" in response.text
+    assert "<script>alert(1)" not in response.text
+    assert reverse("admin:faq_faqentry_change", args=[entry.pk]) in response.text
+
+
+def test_done_feedback_leaves_the_queue(editor_client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    done, kept = feedback_make(entry, text="Gjort"), feedback_make(entry, text="Igjen")
+
+    response = editor_client.post(
+        REVIEW, {"action": "done", "_selected_action": [done.pk]}, follow=True
+    )
+
+    assert "1 tilbakemelding merket som ferdig." in response.text
+    assert [f.text for f in response.context["cl"].result_list] == ["Igjen"]
+    assert FaqFeedback.objects.get(pk=done.pk).done_at is not None
+    assert FaqFeedback.objects.get(pk=kept.pk).done_at is None
+    assert [
+        f.text for f in editor_client.get(REVIEW, {"done": "yes"}).context["cl"].result_list
+    ] == ["Gjort"]
+
+
+def test_review_queue_flags_unhelpful_and_long_unchanged_entries(editor_client, seed, settings):
+    settings.FAQ_REVIEW_HELPFUL_SHARE, settings.FAQ_REVIEW_MIN_VOTES = 50, 10
+    unhelpful = FaqEntry.objects.get(question="Hvor er varene mine?")
+    FaqEntry.objects.filter(pk=unhelpful.pk).update(helpful_count=4, not_helpful_count=6)
+    few_votes = FaqEntry.objects.get(question="Hvordan logger jeg meg inn?")
+    FaqEntry.objects.filter(pk=few_votes.pk).update(helpful_count=0, not_helpful_count=9)
+    stale = FaqEntry.objects.exclude(pk__in=[unhelpful.pk, few_votes.pk]).first()
+    FaqEntry.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=366))
+
+    response = editor_client.get(REVIEW)
+
+    assert [item.entry for item in response.context["flagged"]] == [unhelpful, stale]
+    assert "Bare 40 % av 10 stemmer syntes det var nyttig." in response.text
+    assert "Ikke endret siden" in response.text
+
+
+@pytest.mark.parametrize("rows", [10, 100])
+def test_review_queue_query_count_does_not_grow_with_rows(
+    editor_client, seed, django_assert_num_queries, rows
+):
+    entries = list(FaqEntry.objects.all())
+    FaqFeedback.objects.bulk_create(
+        FaqFeedback(entry=entries[n % len(entries)], reasons=["other"], text=f"{n}")
+        for n in range(rows)
+    )
+
+    # The same for 10 rows as for 100: the flagged entries are one query, the rows another.
+    with django_assert_num_queries(8):
+        response = editor_client.get(REVIEW)
+
+    assert response.status_code == 200
+
+
+SEARCHES = reverse("admin:faq_searchqueryday_changelist")
+DRAFT = reverse("admin:faq_searchqueryday_draft")
+
+
+def searched(query, *, days_ago=0, language="nb", **counts):
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return SearchQueryDay.objects.create(query=query, day=day, language=language, **counts)
+
+
+def section(response, heading) -> list[str]:
+    rows = dict(response.context["sections"])[heading]
+    return [row["query"] for row in rows]
+
+
+def test_search_report_lists_top_empty_unopened_and_ticketed_queries(editor_client, seed):
+    searched("passord", searches=9, opened=4)
+    searched("passord", days_ago=1, searches=3, opened=1, language="en")
+    searched("kake", searches=5, no_results=5)
+    searched("levering", searches=4)
+    searched("faktura", searches=2, opened=1, ticketed=2)
+    searched("gammelt", days_ago=40, searches=99, no_results=99)
+
+    response = editor_client.get(SEARCHES)
+
+    assert response.status_code == 200
+    assert section(response, "Mest søkt") == ["passord", "kake", "levering", "faktura"]
+    assert section(response, "Fant ingenting") == ["kake"]
+    assert section(response, "Ingen åpnet et svar") == ["levering"]
+    assert section(response, "Endte i kontaktskjemaet") == ["faktura"]
+    assert dict(response.context["sections"])["Mest søkt"][0]["total_searches"] == 12
+
+
+def test_search_report_shows_the_chosen_period_and_language(editor_client, seed):
+    searched("passord", searches=9)
+    searched("password", searches=2, language="en")
+    searched("gammelt", days_ago=40, searches=3)
+    start = (timezone.localdate() - timedelta(days=45)).isoformat()
+    end = (timezone.localdate() - timedelta(days=35)).isoformat()
+
+    old = editor_client.get(SEARCHES, {"start": start, "end": end})
+    english = editor_client.get(SEARCHES, {"language": "en"})
+
+    assert section(old, "Mest søkt") == ["gammelt"]
+    assert section(english, "Mest søkt") == ["password"]
+
+
+def test_search_report_shows_a_hostile_query_as_text(editor_client, seed):
+    searched("<img src=x onerror=alert(1)>", searches=1)
+
+    response = editor_client.get(SEARCHES)
+
+    assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
+    assert "<img src=x" not in response.text
+
+
+@pytest.mark.parametrize("queries", [10, 100])
+def test_search_report_query_count_does_not_grow_with_queries(
+    editor_client, seed, django_assert_num_queries, queries
+):
+    SearchQueryDay.objects.bulk_create(
+        SearchQueryDay(
+            query=f"spørsmål {n}",
+            day=timezone.localdate() - timedelta(days=n % 20),
+            language="nb",
+            searches=n + 1,
+            no_results=n % 2,
+            ticketed=n % 3,
+        )
+        for n in range(queries)
+    )
+
+    # Session, user, the user's and the group's permissions, then the report's four lists.
+    with django_assert_num_queries(8):
+        response = editor_client.get(SEARCHES)
+
+    assert response.status_code == 200
+
+
+def test_make_an_faq_entry_from_a_search_opens_a_hidden_draft(editor_client, client, seed):
+    searched("kan jeg betale med vipps", searches=7, no_results=7)
+    last = FaqEntry.objects.order_by("position").last()
+
+    report = editor_client.get(SEARCHES)
+    response = editor_client.post(DRAFT, {"query": "kan jeg betale med vipps"})
+
+    assert "Lag et FAQ-svar av dette" in report.text
+    entry = FaqEntry.objects.get(question="Kan jeg betale med vipps")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:faq_faqentry_change", args=[entry.pk])
+    assert (entry.is_published, entry.answer, entry.block_id) == (False, "", last.block_id)
+    assert entry.position > last.position
+    assert "Kan jeg betale med vipps" not in client.get(HELP_URL).text
+
+
+def test_draft_from_a_search_needs_a_post_and_the_right_to_add_entries(
+    editor_client, agent_client, seed
+):
+    assert editor_client.get(DRAFT).status_code == 405
+    assert agent_client.post(DRAFT, {"query": "vipps"}).status_code == 403
+    assert not FaqEntry.objects.filter(question="Vipps").exists()

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from faq.models import FaqEntry
+from faq.models import FaqEntry, FaqFeedback, SearchQueryDay
 
 pytestmark = pytest.mark.browser
 
@@ -83,6 +83,23 @@ def test_typing_in_the_search_field_keeps_only_matching_questions(page, seed):
     expect(page.locator("[data-faq-status]")).to_have_text("2 svar passer med søket ditt.")
 
 
+def test_only_the_final_query_of_typing_is_logged_and_an_opened_result_with_it(page, seed):
+    page.goto("/")
+    search = page.get_by_role("searchbox")
+
+    search.press_sequentially("glemt pass")
+    page.wait_for_timeout(400)  # results shown for "glemt pass"; the burst goes on
+    search.press_sequentially("ord")
+    with page.expect_response(lambda response: "logg=1" in response.url):
+        pass  # counted once the typing has rested
+    with page.expect_response("**/sok/logg/"):
+        page.locator("summary", has_text="Jeg har glemt passordet mitt.").click()
+
+    # Another test's page, closed as it typed, may still report its own query: only ours counts.
+    rows = SearchQueryDay.objects.filter(query__startswith="glemt")
+    assert list(rows.values_list("query", "searches", "opened")) == [("glemt passord", 1, 1)]
+
+
 def test_clearing_the_search_field_shows_every_question_again(page, seed):
     page.goto("/")
     search = page.get_by_role("searchbox")
@@ -126,6 +143,32 @@ def test_yes_under_an_answer_counts_a_helpful_vote_without_leaving_the_page(page
     assert page.url == address
     entry.refresh_from_db()
     assert entry.helpful_count == 1
+
+
+def test_no_under_an_answer_asks_what_was_missing_and_files_it_for_review(page, seed):
+    entry = FaqEntry.objects.get(question="Hvordan logger jeg meg inn?")
+    page.goto("/")
+    page.locator("summary", has_text=entry.question).click()
+    answer = page.locator(f"#{entry.anchor}")
+    address = page.url
+
+    answer.get_by_role("button", name="Nei").click()
+    answer.get_by_label("Svaret var feil eller utdatert").check()
+    answer.get_by_label("Fortell oss mer (valgfritt)").fill("<b>Lenken</b> virker ikke")
+    answer.get_by_role("button", name="Send").click()
+
+    expect(answer.locator("[data-faq-reasons-status]")).to_have_text(
+        "Takk! Vi bruker det til å gjøre svaret bedre."
+    )
+    expect(answer.get_by_role("button", name="Send")).to_be_hidden()
+    expect(page.locator("[data-faq-reasons-form]")).to_have_count(1)
+    assert page.url == address
+    feedback = FaqFeedback.objects.get()
+    assert (feedback.entry, feedback.reasons, feedback.text) == (
+        entry,
+        ["wrong"],
+        "<b>Lenken</b> virker ikke",
+    )
 
 
 def test_dragging_an_entry_to_the_top_in_the_admin_reorders_the_help_page(

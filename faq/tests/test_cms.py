@@ -566,3 +566,27 @@ def test_image_of_more_pixels_than_the_limit_is_not_imported(db, tmp_path, setti
         "the page leaves it out (showing its alt text, if any)"
     ]
     assert not FaqImage.objects.exists()
+
+
+def test_import_records_each_changed_entry_as_a_version_naming_the_file(seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    entry.answer = "Et svar skrevet i admin."
+    entry.save()
+
+    help_page_import(path=SEED_PATH)
+
+    latest = entry.history.first()
+    assert latest.history_change_reason == f"import from {SEED_PATH.name}"
+    assert latest.answer != "Et svar skrevet i admin."
+    assert entry.history.count() == 3
+
+
+def test_import_of_an_unchanged_file_makes_no_version(seed):
+    before = FaqEntry.history.count()
+
+    help_page_import(path=SEED_PATH)
+
+    assert FaqEntry.history.count() == before
+    assert set(FaqEntry.history.values_list("history_change_reason", flat=True)) == {
+        f"import from {SEED_PATH.name}"
+    }

@@ -103,3 +103,25 @@ def test_counter_update_of_entries_keeps_their_page_version(make_entry):
     suggestions_shown(entry_ids=[entry.pk], is_new_form=True)
 
     assert HelpPage.objects.get().content_version == before
+
+
+def test_saving_an_entry_keeps_a_version_of_its_text(make_entry):
+    entry = make_entry(answer="Første svar.")
+
+    entry.answer = "Andre svar."
+    entry.save()
+
+    assert list(entry.history.values_list("answer", flat=True)) == ["Andre svar.", "Første svar."]
+
+
+def test_counters_make_no_version_and_are_not_in_the_versions(make_entry):
+    entry = make_entry()
+
+    vote(entry)
+    vote(entry, is_helpful=False)
+    suggestions_shown(entry_ids=[entry.pk], is_new_form=True)
+    suggestions_sent_anyway(entry_ids=[entry.pk])
+
+    assert entry.history.count() == 1
+    versioned = {field.name for field in entry.history.model._meta.fields}
+    assert versioned.isdisjoint(FaqEntry.COUNTERS)

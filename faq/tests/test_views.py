@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import parse_http_date
 
 from conftest import SEED_PATH
-from faq.models import Block, FaqEntry, FormField, HelpPage
+from faq.models import Block, FaqEntry, FaqFeedback, FormField, HelpPage
 from faq.rendering import html_to_text
 
 HELP_URL = reverse("faq:help_page")
@@ -232,10 +232,14 @@ def test_help_page_takes_four_queries_cold_and_one_warm_whatever_the_entries(
     assert len(questions_on(cold)) == len(questions_on(warm)) == 111
 
 
-def test_search_costs_no_extra_query(client, seed, django_assert_num_queries):
+def test_search_costs_no_extra_query_but_its_count_in_the_search_log(
+    client, seed, django_assert_num_queries
+):
     client.get(HELP_URL)
 
     with django_assert_num_queries(1):
+        client.get(HELP_URL, {"q": "pa"})  # too short to be counted
+    with django_assert_num_queries(2):
         client.get(HELP_URL, {"q": "passord"})
 
 
@@ -329,7 +333,10 @@ def test_vote_asked_for_json_answers_json(client, seed):
 
     response = vote(client, entry, "nei", HTTP_ACCEPT="application/json")
 
-    assert response.json() == {"message": "Takk for tilbakemeldingen!"}
+    assert response.json() == {
+        "message": "Takk for tilbakemeldingen!",
+        "reasons_url": reverse("faq:feedback_reasons", args=[entry.pk]),
+    }
 
 
 def test_vote_without_a_valid_answer_is_refused(client, seed):
@@ -520,3 +527,114 @@ def test_vote_from_a_trusted_origin_without_sec_fetch_site_counts(client, seed, 
     entry.refresh_from_db()
     assert response.status_code == 200
     assert entry.helpful_count == 1
+
+
+def reasons_post(client, entry, data, **headers):
+    return client.post(reverse("faq:feedback_reasons", args=[entry.pk]), data, **headers)
+
+
+def test_no_vote_without_script_asks_what_was_missing_on_its_own_page(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    response = vote(client, entry, "nei")
+
+    assert response.status_code == 200
+    assert reverse("faq:feedback_reasons", args=[entry.pk]) in response.text
+    assert "Svaret var uklart" in response.text
+    assert "Fant ikke svaret på spørsmålet mitt" in response.text
+
+
+def test_yes_vote_asks_nothing_more(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+
+    page = vote(client, entry, "ja")
+    answer = vote(client, entry, "ja", headers={"Accept": "application/json"})
+
+    assert "data-faq-reasons-form" not in page.text
+    assert answer.json() == {"message": "Takk for tilbakemeldingen!"}
+
+
+def test_reasons_after_a_no_land_in_the_review_queue(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "nei")
+
+    response = reasons_post(
+        client, entry, {"reasons": ["wrong", "unclear"], "text": "  Sporingen virker ikke.  "}
+    )
+
+    assert response.status_code == 200
+    assert "Takk! Vi bruker det til å gjøre svaret bedre." in response.text
+    feedback = FaqFeedback.objects.get()
+    assert (feedback.entry, feedback.reasons, feedback.text) == (
+        entry,
+        ["unclear", "wrong"],
+        "Sporingen virker ikke.",
+    )
+
+
+def test_reasons_without_a_no_vote_are_refused(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "ja")
+
+    response = reasons_post(client, entry, {"reasons": ["unclear"]})
+
+    assert response.status_code == 403
+    assert not FaqFeedback.objects.exists()
+
+
+def test_reasons_from_another_site_are_refused(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "nei")
+
+    response = reasons_post(
+        client, entry, {"reasons": ["unclear"]}, HTTP_SEC_FETCH_SITE="cross-site"
+    )
+
+    assert response.status_code == 403
+    assert not FaqFeedback.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"reasons": ["ukjent"]}, {"text": "x" * 501}, {"reasons": ["unclear"], "text": "x" * 501}],
+)
+def test_empty_unknown_or_too_long_reasons_are_refused_with_the_form_again(client, seed, data):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "nei")
+
+    response = reasons_post(client, entry, data)
+    answer = reasons_post(client, entry, data, headers={"Accept": "application/json"})
+
+    assert response.status_code == answer.status_code == 400
+    assert "data-faq-reasons-form" in response.text
+    assert answer.json()["message"]
+    assert not FaqFeedback.objects.exists()
+
+
+def test_reasons_for_a_hidden_entry_are_not_found(client, seed):
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "nei")
+    FaqEntry.objects.filter(pk=entry.pk).update(is_published=False)
+
+    response = reasons_post(client, entry, {"reasons": ["unclear"]})
+
+    assert response.status_code == 404
+    assert not FaqFeedback.objects.exists()
+
+
+def test_one_address_cannot_send_reasons_endlessly(client, seed, settings):
+    settings.VOTE_RATE_LIMIT = "2/m"
+    entry = FaqEntry.objects.get(question="Hvor er varene mine?")
+    vote(client, entry, "nei")
+
+    statuses = [reasons_post(client, entry, {"reasons": ["other"]}).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert FaqFeedback.objects.count() == 2
+
+
+def test_help_page_carries_the_reasons_form_once_whatever_the_entries(client, seed):
+    response = client.get(HELP_URL)
+
+    assert response.text.count("data-faq-reasons-form") == 1
+    assert response.text.count("<template data-faq-reasons>") == 1

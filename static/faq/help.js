@@ -12,6 +12,10 @@
     }
   }
 
+  // The last search of this page load that the log counted (faq/search_log.py): a result opened
+  // after it, or the contact form sent, is reported with it.
+  var searchLogged = "";
+
   // The server ranks (faq/search.py); this shows its answer: the matching entries best first,
   // their matched words in <mark>, built as text nodes so no question can bring in markup.
   function setUpSearch(block) {
@@ -25,6 +29,40 @@
       return [entry.id, { span: span, text: span.textContent }];
     }));
     var timer, asked = 0;
+    // Only the last query of a typing burst is counted: the one still there after LOG_DELAY.
+    var LOG_DELAY = 1500, logTimer, logging = Promise.resolve(), opened = new Set();
+    // A search page (/?q=) was counted by the server.
+    if (input.value.trim()) { searchLogged = input.value.trim(); }
+
+    function logSearch() {
+      clearTimeout(logTimer);
+      logTimer = null;
+      var query = input.value.trim();
+      if (query.length < 3 || query === searchLogged) { return logging; }
+      searchLogged = query;
+      var url = block.dataset.searchUrl + "?" +
+        new URLSearchParams({ q: query, v: block.dataset.version, logg: "1" });
+      logging = fetch(url, { keepalive: true, headers: { Accept: "application/json" } })
+        .catch(function () {});
+      return logging;
+    }
+
+    // A result opened while a search is shown: reported once per query, after the search itself
+    // was counted (the server counts an opening only for a query it has).
+    list.addEventListener("toggle", function (event) {
+      if (!event.target.open || !input.value.trim()) { return; }
+      (logTimer ? logSearch() : logging).then(function () {
+        var query = searchLogged;
+        if (query !== input.value.trim() || opened.has(query) || !navigator.sendBeacon) { return; }
+        opened.add(query);
+        // The beacon's address beside /sok/: /sok/logg/ (with the language prefix, if any).
+        navigator.sendBeacon(block.dataset.searchUrl + "logg/",
+          new URLSearchParams({ q: query, hendelse: "apnet" }));
+      });
+    }, true);
+    window.addEventListener("pagehide", function () { if (logTimer) { logSearch(); } });
+    // The search page that the form opens (/?q=) is counted there.
+    input.form.addEventListener("submit", function () { clearTimeout(logTimer); logTimer = null; });
 
     function mark(entry, pieces) {
       var question = questions.get(entry.id);
@@ -54,6 +92,8 @@
 
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      clearTimeout(logTimer);
+      logTimer = setTimeout(logSearch, LOG_DELAY);
       timer = setTimeout(function () {
         var query = input.value.trim();
         var number = asked += 1;
@@ -84,6 +124,39 @@
             b.setAttribute("aria-pressed", b === button ? "true" : "false");
           });
           status.textContent = data.message;
+          if (data.reasons_url) { reasonsAsk(form, data.reasons_url); }
+        })
+        .catch(function () { status.textContent = status.dataset.error; });
+    });
+  }
+
+  // After a "No": what was missing, asked with the page's one reasons form (a <template>),
+  // copied under this answer only, so no answer carries a form of its own.
+  function reasonsAsk(after, url) {
+    var template = document.querySelector("template[data-faq-reasons]");
+    var next = after.nextElementSibling;
+    if (!template || (next && next.hasAttribute("data-faq-reasons-form"))) { return; }
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.action = url;
+    after.after(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = form.querySelector("[data-faq-reasons-status]");
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) {
+          return response.json().then(function (data) { return [response.ok, data]; });
+        })
+        .then(function (answer) {
+          status.textContent = answer[1].message;
+          if (answer[0]) {
+            form.querySelectorAll("fieldset, label, button").forEach(function (part) {
+              part.hidden = true;
+            });
+          }
         })
         .catch(function () { status.textContent = status.dataset.error; });
     });
@@ -114,6 +187,15 @@
     form.addEventListener("submit", function (event) {
       // The customer is sending: a suggestion asked for now would only race the form's POST.
       clearTimeout(timer);
+      // The search this page load counted, so that the ticket is counted with it (tickets calls
+      // faq.search_log.search_ticketed); made here, so the page's markup does not carry it.
+      if (searchLogged) {
+        var searched = form.querySelector("[name=search_query]") || document.createElement("input");
+        searched.type = "hidden";
+        searched.name = "search_query";
+        searched.value = searchLogged;
+        form.appendChild(searched);
+      }
       if (!tokenInput.value) {
         event.preventDefault();
         submit.disabled = true;

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from faq.models import Block, FaqEntry, FormField
+from faq.models import Block, FaqEntry, FormField, SearchQueryDay
 from faq.responses import form_token_read
 from tickets.attachments import attachment_check, attachments_store
 from tickets.models import OutboundEmail, SuggestionImpression, Ticket
@@ -823,3 +823,19 @@ def test_attachment_is_not_reachable_as_a_media_file(client, settings, stored_at
 
     assert response.status_code == 404
     assert (settings.ATTACHMENTS_ROOT / stored_attachment.file.name).exists()
+
+
+def test_contact_form_sent_after_a_search_counts_a_ticket_for_that_search(client, seed):
+    client.get(HELP_URL, {"q": "faktura mangler"})
+
+    response = client.post(CONTACT_URL, contact_data(client, search_query="Faktura mangler"))
+
+    assert response.status_code == 303
+    assert SearchQueryDay.objects.get(query="faktura mangler").ticketed == 1
+
+
+def test_contact_form_naming_a_search_nobody_made_counts_nothing(client, seed):
+    response = client.post(CONTACT_URL, contact_data(client, search_query="aldri søkt"))
+
+    assert response.status_code == 303
+    assert not SearchQueryDay.objects.exists()
