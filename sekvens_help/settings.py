@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "markdownx",
     "adminsortable2",
     "django_tasks_db",
+    # Providers' inbound webhooks, normalised to one message (sekvens_help/urls.py mounts one).
+    "anymail",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -260,6 +262,17 @@ INBOUND_IMAP_DONE_FOLDER = env.str("INBOUND_IMAP_DONE_FOLDER", default="Behandle
 INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="Feilet")
 # Seconds between two polls of the mailbox by the worker.
 INBOUND_POLL_SECONDS = env.int("INBOUND_POLL_SECONDS", default=60)
+# A provider's inbound webhook (django-anymail), for the provider named here (mailgun, postmark,
+# sendgrid, amazon_ses, ...), mounted at /epost/inn/<provider>/ only when ANYMAIL_WEBHOOK_SECRET
+# ("user:password", the basic auth the provider is given) is set too. Mailgun's signature is also
+# checked, with MAILGUN_WEBHOOK_SIGNING_KEY; Postmark's and SendGrid's sign nothing.
+INBOUND_ESP = env.str("INBOUND_ESP", default="").strip().lower()
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="") or None,
+}
+ANYMAIL = {name: value for name, value in ANYMAIL.items() if value}
+
 # Everything worth knowing goes to stderr, with its level and logger, where systemd's journal or
 # the container's log collector picks it up: request errors (a 500's traceback), the email
 # worker, and the app's own loggers.
