@@ -18,6 +18,9 @@ EX_CONFIG = 78
 
 
 class Command(BaseCommand):
+    # Run once per message by a mail server (or every minute by cron): the system checks are
+    # for `manage.py check --deploy` and the web server's start, not for each mail.
+    requires_system_checks = []
     help = (
         "File each message in the IMAP mailbox of INBOUND_IMAP_URL into its ticket's thread or "
         "as a new ticket, and move it to INBOUND_IMAP_DONE_FOLDER (or, when it can never be "

@@ -18,6 +18,9 @@ EX_TEMPFAIL = 75
 
 
 class Command(BaseCommand):
+    # Run once per message by a mail server (or every minute by cron): the system checks are
+    # for `manage.py check --deploy` and the web server's start, not for each mail.
+    requires_system_checks = []
     help = (
         "Read one RFC 5322 email from standard input and file it into its ticket's thread, or "
         "as a new ticket. Exits 75 on a temporary failure, so the mail server retries."
