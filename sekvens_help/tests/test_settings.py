@@ -162,3 +162,38 @@ def test_trusted_proxy_that_is_no_address_stops_the_start(production_env):
 
     assert result.returncode != 0
     assert 'TRUSTED_PROXIES: "proxy.example.no" is no IP address or network' in result.stderr
+
+
+def test_imap_url_gives_the_mailbox_with_user_and_password_decoded(production_env):
+    production_env["INBOUND_IMAP_URL"] = (
+        "imaps://kunde%40etn.no:p%2Fw%3A%40x@imap.etn.no/Inn%20boks"
+    )
+
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.INBOUND_IMAP)",
+        env=production_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        {
+            "host": "imap.etn.no",
+            "port": 993,
+            "ssl": True,
+            "username": "kunde@etn.no",
+            "password": "p/w:@x",
+            "folder": "Inn boks",
+        }
+    )
+
+
+def test_imap_url_of_another_scheme_stops_the_start(production_env):
+    production_env["INBOUND_IMAP_URL"] = "pop3://kunde:x@mail.etn.no/"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'Environment variable "INBOUND_IMAP_URL" invalid' in result.stderr
