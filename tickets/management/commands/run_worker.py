@@ -10,7 +10,7 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from tickets.mailbox import mailbox_fetch
+from tickets.mailbox import MailboxUnavailable, mailbox_fetch
 from tickets.tasks import outbound_emails_reap
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,9 @@ class Command(BaseCommand):
                 if prune:
                     prune_due = now + PRUNE_EVERY_SECONDS
             if settings.INBOUND_IMAP is not None and time.monotonic() >= poll_due:
-                self._poll()
-                poll_due = time.monotonic() + settings.INBOUND_POLL_SECONDS
+                # A backlog is taken POLL_LIMIT at a time, with the due tasks run in between.
+                more_waiting = self._poll()
+                poll_due = time.monotonic() + (0 if more_waiting else settings.INBOUND_POLL_SECONDS)
             worker.run()
             if batch:
                 return
@@ -96,19 +97,23 @@ class Command(BaseCommand):
         except Exception:
             logger.exception("Worker upkeep failed; trying again at the next one")
 
-    def _poll(self) -> None:
+    def _poll(self) -> bool:
+        """File the mailbox's mail, POLL_LIMIT at most; True when more is waiting there."""
         # Like the upkeep: a mailbox that cannot be reached is logged, and the sending goes on.
+        failed = "Mailbox poll failed; trying again in %d s"
         try:
             fetched = mailbox_fetch(limit=POLL_LIMIT)
+        except MailboxUnavailable as error:
+            logger.warning(failed + ": %s", settings.INBOUND_POLL_SECONDS, error)
+            return False
         except Exception:
-            logger.exception(
-                "Mailbox poll failed; trying again in %d s", settings.INBOUND_POLL_SECONDS
-            )
-            return
+            logger.exception(failed, settings.INBOUND_POLL_SECONDS)
+            return False
         if fetched.database_error:
             logger.warning("Mailbox poll stopped, database unavailable: %s", fetched.database_error)
         if fetched.filed or fetched.duplicates or fetched.ignored or fetched.failed:
             logger.info("Mailbox: %s", fetched)
+        return bool(fetched.left) and not fetched.database_error
 
     def _logging_configure(self, verbosity: int) -> None:
         # Task starts and ends, and our upkeep, as db_worker logs them; django-tasks-db's own
