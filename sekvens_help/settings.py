@@ -4,6 +4,7 @@ import ipaddress
 import logging
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environs
 from django.core.exceptions import ImproperlyConfigured
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     "simple_history",
     "django_tasks_db",
+    # Providers' inbound webhooks, normalised to one message (sekvens_help/urls.py mounts one).
+    "anymail",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -251,6 +254,44 @@ SLA_RESOLUTION_HOURS = env.dict(
 )
 # Seconds the worker waits before sending a failed email again; doubled per failure, up to 1 h.
 EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=30)
+
+# Email in, besides the mail server's pipe (manage.py receive_mail): an IMAP mailbox polled by
+# manage.py fetch_mail and the worker, imaps://user:password@host:993/INBOX (user and password
+# URL-encoded; imap:// is plain IMAP, upgraded with STARTTLS when the server offers it, and
+# refused unless that or the host is loopback). Filed mail moves to INBOUND_IMAP_DONE_FOLDER,
+# mail that can never be filed to INBOUND_IMAP_FAILED_FOLDER; both are made when missing.
+# A mail past this many bytes is no customer's reply: the pipe refuses it (the mail server bounces
+# it), the IMAP poller moves it to the failed folder.
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+imap_url = env.url("INBOUND_IMAP_URL", default=None, schemes={"imap", "imaps"}, require_tld=False)
+INBOUND_IMAP = None
+if imap_url is not None:
+    INBOUND_IMAP = {
+        "host": imap_url.hostname or "",
+        "port": imap_url.port or (993 if imap_url.scheme == "imaps" else 143),
+        "ssl": imap_url.scheme == "imaps",
+        "username": unquote(imap_url.username or ""),
+        "password": unquote(imap_url.password or ""),
+        "folder": unquote(imap_url.path.strip("/")) or "INBOX",
+    }
+    if not INBOUND_IMAP["host"] or not INBOUND_IMAP["username"]:
+        raise ImproperlyConfigured(
+            "INBOUND_IMAP_URL needs a user and a host: imaps://user:password@host/INBOX."
+        )
+INBOUND_IMAP_DONE_FOLDER = env.str("INBOUND_IMAP_DONE_FOLDER", default="Behandlet")
+INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="Feilet")
+# Seconds between two polls of the mailbox by the worker.
+INBOUND_POLL_SECONDS = env.int("INBOUND_POLL_SECONDS", default=60)
+# A provider's inbound webhook (django-anymail), for the provider named here (mailgun, postmark,
+# sendgrid, amazon_ses, ...), mounted at /epost/inn/<provider>/ only when ANYMAIL_WEBHOOK_SECRET
+# ("user:password", the basic auth the provider is given) is set too. Mailgun's signature is also
+# checked, with MAILGUN_WEBHOOK_SIGNING_KEY; Postmark's and SendGrid's sign nothing.
+INBOUND_ESP = env.str("INBOUND_ESP", default="").strip().lower()
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="") or None,
+}
+ANYMAIL = {name: value for name, value in ANYMAIL.items() if value}
 
 # Everything worth knowing goes to stderr, with its level and logger, where systemd's journal or
 # the container's log collector picks it up: request errors (a 500's traceback), the email

@@ -5,11 +5,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sekvens_help import views
+from tickets import views as tickets_views
 from tickets.desk import admin_home
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    # A provider's inbound mail webhook, outside the language prefixes: a machine posts here.
+    path("epost/inn/<slug:esp>/", tickets_views.inbound_webhook, name="inbound_webhook"),
     # Before the admin, whose catch-all view would answer these paths with a 404.
     path(f"{settings.ADMIN_URL}tofaktor/", include("staffauth.urls")),
     # The admin's front page, except that agents land on their queue (tickets.desk).

@@ -7,6 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Support tickets")
 
     def ready(self):
-        from tickets import blocks
+        from tickets import blocks, signals
 
         blocks.register()
+        signals.register()

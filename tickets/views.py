@@ -1,9 +1,14 @@
+import logging
+
+from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailWebhookValidationFailure
 from django.conf import settings
 from django.core.signing import BadSignature
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -19,6 +24,7 @@ from tickets.models import Attachment
 from tickets.references import reference_normalize
 from tickets.services import SubmissionLimited, suggestion_impressions_record, ticket_submit
 
+logger = logging.getLogger(__name__)
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
 SUGGESTIONS_SHOWN = 3
@@ -152,3 +158,24 @@ def attachment_thumbnail(request, pk):
     if not found.thumbnail:
         raise Http404
     return attachment_thumbnail_response(found)
+
+
+@csrf_exempt
+def inbound_webhook(request, esp):
+    """A provider's inbound mail webhook: django-anymail's view for INBOUND_ESP, which checks the
+    basic auth of ANYMAIL_WEBHOOK_SECRET (and the provider's signature) and sends the `inbound`
+    signal that tickets.signals files. Absent, a 404, while either setting is missing."""
+    if not settings.INBOUND_ESP or esp != settings.INBOUND_ESP:
+        raise Http404
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        raise Http404
+    views = {p.name: p.callback for p in anymail_urls.urlpatterns}
+    view = views.get(f"{esp}_inbound_webhook")
+    if view is None:
+        raise Http404
+    try:
+        return view(request)
+    except AnymailWebhookValidationFailure as error:
+        # A wrong password or signature: refused, and nothing read further.
+        logger.warning("Inbound webhook refused: %s", error)
+        return HttpResponseForbidden()

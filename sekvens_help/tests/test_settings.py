@@ -220,3 +220,38 @@ def test_unknown_attachments_storage_stops_the_start(production_env):
 
     assert result.returncode != 0
     assert 'ATTACHMENTS_STORAGE: "ftp" is neither "filesystem" nor "s3".' in result.stderr
+
+
+def test_imap_url_gives_the_mailbox_with_user_and_password_decoded(production_env):
+    production_env["INBOUND_IMAP_URL"] = (
+        "imaps://kunde%40etn.no:p%2Fw%3A%40x@imap.etn.no/Inn%20boks"
+    )
+
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.INBOUND_IMAP)",
+        env=production_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        {
+            "host": "imap.etn.no",
+            "port": 993,
+            "ssl": True,
+            "username": "kunde@etn.no",
+            "password": "p/w:@x",
+            "folder": "Inn boks",
+        }
+    )
+
+
+def test_imap_url_of_another_scheme_stops_the_start(production_env):
+    production_env["INBOUND_IMAP_URL"] = "pop3://kunde:x@mail.etn.no/"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert 'Environment variable "INBOUND_IMAP_URL" invalid' in result.stderr

@@ -8,6 +8,8 @@ from django_tasks_db.models import DBTaskResult
 from tickets.models import OutboundEmail, Ticket
 from tickets.services import tickets_erase
 from tickets.tasks import outbound_email_send, outbound_emails_reap
+from tickets.tests.dovecot import free_port
+from tickets.tests.inbound_corpus import message
 
 # The worker claims and finishes tasks in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -339,3 +341,40 @@ def test_worker_prunes_finished_task_rows_older_than_the_retention(
     run_worker_run()
 
     assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_worker_files_the_mailbox_and_sends_what_that_queued(
+    imap_server, smtp_server, run_worker_run, caplog
+):
+    imap_server.deliver(message(body="Hvor er pakken?", subject="Pakke"))
+
+    run_worker_run()
+
+    ticket = Ticket.objects.get()
+    assert ticket.message == "Hvor er pakken?"
+    assert "Mailbox: 1 filed, 0 duplicates, 0 ignored, 0 failed" in caplog.messages
+    assert imap_server.messages("INBOX") == []
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "kari@example.no",
+        "kundeservice@etn.no",
+    ]
+
+
+def test_worker_that_cannot_reach_the_mailbox_logs_it_and_sends_all_the_same(
+    make_ticket, smtp_server, run_worker_run, settings, caplog
+):
+    settings.INBOUND_IMAP = {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "ssl": False,
+        "username": "x",
+        "password": "y",
+        "folder": "INBOX",
+    }
+    make_ticket()
+
+    run_worker_run()
+
+    assert any(m.startswith("Mailbox poll failed; trying again in 60 s") for m in caplog.messages)
+    assert len(smtp_server.messages) == 2
+    assert not OutboundEmail.objects.filter(sent_at=None).exists()

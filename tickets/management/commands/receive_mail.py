@@ -6,6 +6,7 @@ database cannot be reached or is busy, so the server keeps the mail and tries ag
 
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, OperationalError, connection
 
@@ -14,20 +15,23 @@ from tickets.inbound import inbound_file
 EX_OK = 0
 EX_DATAERR = 65
 EX_TEMPFAIL = 75
-# A mail past this is no customer's reply; the mail server bounces it (and loses nothing).
-RAW_MAX_BYTES = 25 * 1024 * 1024
 
 
 class Command(BaseCommand):
+    # Run once per message by a mail server (or every minute by cron): the system checks are
+    # for `manage.py check --deploy` and the web server's start, not for each mail.
+    requires_system_checks = []
     help = (
         "Read one RFC 5322 email from standard input and file it into its ticket's thread, or "
         "as a new ticket. Exits 75 on a temporary failure, so the mail server retries."
     )
 
     def handle(self, *args, **options):
-        raw = sys.stdin.buffer.read(RAW_MAX_BYTES + 1)
-        if len(raw) > RAW_MAX_BYTES:
-            self.stderr.write(f"The email is over {RAW_MAX_BYTES} bytes; refused.")
+        # Past the limit it is no customer's reply; the mail server bounces it (and loses nothing).
+        limit = settings.INBOUND_MAX_BYTES
+        raw = sys.stdin.buffer.read(limit + 1)
+        if len(raw) > limit:
+            self.stderr.write(f"The email is over {limit} bytes; refused.")
             sys.exit(EX_DATAERR)
         try:
             filed = inbound_file(raw)

@@ -10,11 +10,14 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from tickets.mailbox import MailboxUnavailable, mailbox_fetch
 from tickets.services import tickets_autoclose, tickets_sla_breaches_record
 from tickets.tasks import outbound_emails_reap
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
+# Messages filed per poll of the mailbox, so a full mailbox never holds the sending up for long.
+POLL_LIMIT = 200
 
 
 class Command(BaseCommand):
@@ -23,7 +26,9 @@ class Command(BaseCommand):
         "and every --upkeep-every seconds the upkeep: queue again each unsent email whose task "
         "failed, is gone or has run longer than EMAIL_TASK_STALE_SECONDS (a killed worker), "
         "record missed response targets, close tickets resolved over TICKET_AUTOCLOSE_DAYS days "
-        "ago, and, hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS."
+        "ago, and, hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS. With "
+        "INBOUND_IMAP_URL set, every INBOUND_POLL_SECONDS it also files the mailbox's mail, as "
+        "manage.py fetch_mail does."
     )
 
     def add_arguments(self, parser):
@@ -60,7 +65,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
-        upkeep_due = prune_due = time.monotonic()
+        upkeep_due = prune_due = poll_due = time.monotonic()
         while worker.running:
             if (now := time.monotonic()) >= upkeep_due:
                 prune = now >= prune_due
@@ -68,6 +73,10 @@ class Command(BaseCommand):
                 upkeep_due = now + upkeep_every
                 if prune:
                     prune_due = now + PRUNE_EVERY_SECONDS
+            if settings.INBOUND_IMAP is not None and time.monotonic() >= poll_due:
+                # A backlog is taken POLL_LIMIT at a time, with the due tasks run in between.
+                more_waiting = self._poll()
+                poll_due = time.monotonic() + (0 if more_waiting else settings.INBOUND_POLL_SECONDS)
             worker.run()
             if batch:
                 return
@@ -94,12 +103,31 @@ class Command(BaseCommand):
         except Exception:
             logger.exception("Worker upkeep failed; trying again at the next one")
 
+    def _poll(self) -> bool:
+        """File the mailbox's mail, POLL_LIMIT at most; True when more is waiting there."""
+        # Like the upkeep: a mailbox that cannot be reached is logged, and the sending goes on.
+        failed = "Mailbox poll failed; trying again in %d s"
+        try:
+            fetched = mailbox_fetch(limit=POLL_LIMIT)
+        except MailboxUnavailable as error:
+            logger.warning(failed + ": %s", settings.INBOUND_POLL_SECONDS, error)
+            return False
+        except Exception:
+            logger.exception(failed, settings.INBOUND_POLL_SECONDS)
+            return False
+        if fetched.database_error:
+            logger.warning("Mailbox poll stopped, database unavailable: %s", fetched.database_error)
+        if fetched.filed or fetched.duplicates or fetched.ignored or fetched.failed:
+            logger.info("Mailbox: %s", fetched)
+        return bool(fetched.left) and not fetched.database_error
+
     def _logging_configure(self, verbosity: int) -> None:
         # Task starts and ends, and our upkeep, as db_worker logs them; django-tasks-db's own
         # "no more tasks" line would come after every batch, so only its warnings are shown.
         levels = {
             "django.tasks": logging.INFO,
             __name__: logging.INFO,
+            "tickets.mailbox": logging.INFO,
             "django_tasks_db": logging.WARNING,
         }
         for name, level in levels.items():
