@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
@@ -6,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,7 @@ from tickets.references import reference_legacy_id, reference_normalize
 from tickets.services import (
     TRACKED_FIELDS,
     ticket_change,
+    ticket_page_link_renew,
     ticket_reply,
     tickets_erase,
     tickets_export,
@@ -182,9 +185,17 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     action_form = TicketActionForm
-    actions = ["assign_to_me", "set_status", "set_priority", "export_personal_data", "erase"]
+    actions = [
+        "assign_to_me",
+        "set_status",
+        "set_priority",
+        "page_link_renew",
+        "export_personal_data",
+        "erase",
+    ]
     fields = [
         "reference",
+        "customer_page",
         ("status", "priority", "assignee"),
         ("name", "email"),
         "message",
@@ -193,6 +204,7 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "reference",
+        "customer_page",
         "name",
         "email",
         "message",
@@ -206,6 +218,20 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, ticket):
         return Truncator(" ".join(ticket.message.split())).chars(60)
+
+    @admin.display(description=_("customer's page"))
+    def customer_page(self, ticket):
+        # The link our emails carry, to copy into a phone call's follow-up or a chat.
+        if not (path := ticket.page_url()):
+            return "-"
+        return format_html(
+            '<input type="text" class="vTextField" readonly value="{}" aria-label="{}" '
+            'data-customer-page-link> <a href="{}" target="_blank" rel="noreferrer">{}</a>',
+            settings.SITE_URL + path,
+            _("The customer's page link"),
+            settings.SITE_URL + path,
+            _("Open the page"),
+        )
 
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
@@ -299,6 +325,26 @@ class TicketAdmin(admin.ModelAdmin):
             request,
             ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", count)
             % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("New page link for the customer (the old link stops working)"),
+        permissions=["change"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def page_link_renew(self, request, queryset):
+        tickets = list(queryset.filter(anonymised_at=None))
+        for ticket in tickets:
+            ticket_page_link_renew(ticket=ticket, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d ticket has a new page link; links sent before no longer work.",
+                "%(count)d tickets have a new page link; links sent before no longer work.",
+                len(tickets),
+            )
+            % {"count": len(tickets)},
             messages.SUCCESS,
         )
 

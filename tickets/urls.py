@@ -7,6 +7,8 @@ urlpatterns = [
     path("kontakt/", views.contact, name="contact"),
     path("kontakt/forslag/", views.suggest, name="suggest"),
     path("kontakt/skjema/", views.form_token, name="form_token"),
+    # Before the thanks page's catch-all slug; the token holds dots, which no slug does.
+    path("sak/<str:token>/", views.ticket_page, name="ticket_page"),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]
