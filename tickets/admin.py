@@ -78,6 +78,13 @@ class TicketActionForm(ActionForm):
         label=_("priority"), choices=[("", "---------"), *Ticket.Priority.choices], required=False
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # On a ticket's own page its status and priority are fields of the form below; only
+        # the changelist sets them in bulk.
+        if self.prefix == ActionLocation.CHANGE_FORM.value:
+            del self.fields["status"], self.fields["priority"]
+
 
 class ReadOnlyInlineMixin:
     """A record of what happened: shown, never added to or changed by hand."""
@@ -224,11 +231,13 @@ class TicketAdmin(admin.ModelAdmin):
         # The link our emails carry, to copy into a phone call's follow-up or a chat.
         if not (path := ticket.page_url()):
             return "-"
+        # Text to select and copy, not an input: Enter in a text input would submit the form
+        # by its first button, the actions' "Run" above.
         return format_html(
-            '<input type="text" class="vTextField" readonly value="{}" aria-label="{}" '
-            'data-customer-page-link> <a href="{}" target="_blank" rel="noreferrer">{}</a>',
-            settings.SITE_URL + path,
+            '<code data-customer-page-link aria-label="{}">{}</code> '
+            '<a href="{}" target="_blank" rel="noreferrer">{}</a>',
             _("The customer's page link"),
+            settings.SITE_URL + path,
             settings.SITE_URL + path,
             _("Open the page"),
         )
