@@ -185,8 +185,11 @@ def _ticket_of_token(token: str) -> Ticket | None:
 
 def _ticket_page_headers(response):
     # The link is the only key to the page: no search engine, cache or other site gets it.
+    # Not "no-referrer": under it browsers send "Origin: null" with the reply form's POST, which
+    # the CSRF check rightly refuses. "same-origin" names the page (token) to this site only,
+    # whose logs have it already; the page itself links nowhere else.
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -770,7 +770,7 @@ def test_ticket_page_is_kept_from_search_engines_caches_and_other_sites(client, 
     response = client.get(page_path(page_ticket))
 
     assert response["X-Robots-Tag"] == "noindex"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cache-Control"] == "private, no-store"
     assert '<meta name="robots" content="noindex">' in response.text
     # No address of the page (its token) in the head for anything to pick up.
