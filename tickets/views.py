@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import get_usage, is_ratelimited
+from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
 from faq.pages import help_page_response, help_page_served
@@ -111,24 +111,20 @@ def thanks(request, slug):
 def ticket_page(request, token):
     """The customer's own page of their ticket, opened by the link in our emails: the thread
     they can see, and a reply box. A wrong, forged, renewed or erased link is a plain 404."""
-    if _ticket_page_limited(request):
-        return render(request, "429.html", {"is_ticket_page": True}, status=429)
     ticket = _ticket_of_token(token)
     if ticket is None:
-        # Only misses count here: past TICKET_PAGE_MISS_RATE_LIMIT the address gets 429 for
-        # every link, so guessing tells it nothing, a right guess included.
-        if is_ratelimited(
-            request,
-            group="ticket_page_miss",
-            key="ip",
-            rate=settings.TICKET_PAGE_MISS_RATE_LIMIT,
-            increment=True,
-        ):
+        # Past TICKET_PAGE_MISS_RATE_LIMIT an address's wrong links get 429. A right link needs
+        # our signature, which no number of tries finds, so it is never refused: a customer
+        # behind the same address as a guesser still reads their case, and the request that
+        # opens a page touches no cache.
+        if _limited(request, "ticket_page_miss", settings.TICKET_PAGE_MISS_RATE_LIMIT):
             return render(request, "429.html", {"is_ticket_page": True}, status=429)
         raise Http404
     form = TicketPageReplyForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_bound and form.is_valid():
+        if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
+            return render(request, "429.html", {"is_ticket_page": True}, status=429)
         try:
             ticket_page_reply(ticket=ticket, body=form.cleaned_data["body"])
         except TicketAnonymised:
@@ -161,15 +157,8 @@ def ticket_page(request, token):
     return _ticket_page_headers(response)
 
 
-def _ticket_page_limited(request) -> bool:
-    if is_ratelimited(
-        request, group="ticket_page", key="ip", rate=settings.TICKET_PAGE_RATE_LIMIT, increment=True
-    ):
-        return True
-    misses = get_usage(
-        request, group="ticket_page_miss", key="ip", rate=settings.TICKET_PAGE_MISS_RATE_LIMIT
-    )
-    return bool(misses and misses["should_limit"])
+def _limited(request, group: str, rate: str) -> bool:
+    return is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)
 
 
 def _ticket_of_token(token: str) -> Ticket | None:
