@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 # The thanks page is served at /<slug:slug>/ (tickets/urls.py), so the path is one such slug.
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 # First parts of paths the site serves already; a success page there would be shadowed or shadow.
-# "kontakt" is the contact form's (tickets), named here because faq does not import tickets.
-RESERVED_PATHS = {"kontakt", "static", "media", "en", "healthz", "svar"}
+# "kontakt" and "sak" (the contact form, the customer's ticket page) are tickets', named here
+# because faq does not import tickets.
+RESERVED_PATHS = {"kontakt", "sak", "static", "media", "en", "healthz", "svar"}
 
 
 def success_path_validate(value: str) -> None:

@@ -45,8 +45,14 @@ def request_origin(request) -> Origin:
 def cross_site_refused(view):
     """Exempt the view from the CSRF cookie check and refuse a POST from another site instead,
     with Django's CSRF failure page. A request of unknown origin reaches the view, which decides."""
+    return csrf_exempt(foreign_origin_refused(view))
 
-    @csrf_exempt
+
+def foreign_origin_refused(view):
+    """Refuse a POST from another site with Django's CSRF failure page, by the same reading of
+    the request as cross_site_refused, for a view that keeps Django's CSRF token check too (a
+    private page that can carry a token: the customer's ticket page)."""
+
     @wraps(view)
     def checked(request, *args, **kwargs):
         if request.method == "POST" and request_origin(request) is Origin.FOREIGN:

@@ -196,6 +196,10 @@ CONTACT_RATE_LIMIT = env.str("CONTACT_RATE_LIMIT", default="5/10m")
 # in typing), per period.
 VOTE_RATE_LIMIT = env.str("VOTE_RATE_LIMIT", default="30/10m")
 SUGGEST_RATE_LIMIT = env.str("SUGGEST_RATE_LIMIT", default="60/m")
+# The customer's ticket page: links that lead nowhere (wrong, forged, renewed, erased) one
+# address may try per period, and replies it may send from ticket pages.
+TICKET_PAGE_MISS_RATE_LIMIT = env.str("TICKET_PAGE_MISS_RATE_LIMIT", default="10/10m")
+TICKET_PAGE_REPLY_RATE_LIMIT = env.str("TICKET_PAGE_REPLY_RATE_LIMIT", default="10/10m")
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

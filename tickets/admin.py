@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
@@ -7,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,7 @@ from tickets.references import reference_legacy_id, reference_normalize
 from tickets.services import (
     TRACKED_FIELDS,
     ticket_change,
+    ticket_page_link_renew,
     ticket_reply,
     tickets_erase,
     tickets_export,
@@ -122,6 +125,13 @@ class TicketActionForm(ActionForm):
     priority = forms.ChoiceField(
         label=_("priority"), choices=[("", "---------"), *Ticket.Priority.choices], required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # On a ticket's own page its status and priority are fields of the form below; only
+        # the changelist sets them in bulk.
+        if self.prefix == ActionLocation.CHANGE_FORM.value:
+            del self.fields["status"], self.fields["priority"]
 
 
 class ReadOnlyInlineMixin:
@@ -255,9 +265,17 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     action_form = TicketActionForm
-    actions = ["assign_to_me", "set_status", "set_priority", "export_personal_data", "erase"]
+    actions = [
+        "assign_to_me",
+        "set_status",
+        "set_priority",
+        "page_link_renew",
+        "export_personal_data",
+        "erase",
+    ]
     fields = [
         "reference",
+        "customer_page",
         ("status", "priority", "assignee"),
         ("name", "email"),
         "message",
@@ -268,6 +286,7 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "reference",
+        "customer_page",
         "name",
         "email",
         "message",
@@ -286,6 +305,22 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, ticket):
         return Truncator(" ".join(ticket.message.split())).chars(60)
+
+    @admin.display(description=_("customer's page"))
+    def customer_page(self, ticket):
+        # The link our emails carry, to copy into a phone call's follow-up or a chat.
+        if not (path := ticket.page_url()):
+            return "-"
+        # Text to select and copy, not an input: Enter in a text input would submit the form
+        # by its first button, the actions' "Run" above.
+        return format_html(
+            '<code data-customer-page-link aria-label="{}">{}</code> '
+            '<a href="{}" target="_blank" rel="noreferrer">{}</a>',
+            _("The customer's page link"),
+            settings.SITE_URL + path,
+            settings.SITE_URL + path,
+            _("Open the page"),
+        )
 
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
@@ -425,6 +460,26 @@ class TicketAdmin(admin.ModelAdmin):
             self.message_user(
                 request, _("Not changed: %(list)s") % {"list": " ".join(refused)}, messages.ERROR
             )
+
+    @admin.action(
+        description=_("New page link for the customer (the old link stops working)"),
+        permissions=["change"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def page_link_renew(self, request, queryset):
+        tickets = list(queryset.filter(anonymised_at=None))
+        for ticket in tickets:
+            ticket_page_link_renew(ticket=ticket, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d ticket has a new page link; links sent before no longer work.",
+                "%(count)d tickets have a new page link; links sent before no longer work.",
+                len(tickets),
+            )
+            % {"count": len(tickets)},
+            messages.SUCCESS,
+        )
 
     @admin.action(
         description=_("Export everything stored about these customers (JSON)"),

@@ -113,6 +113,9 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
         context["admin_url"] = settings.SITE_URL + path
     template = TEMPLATES[email.kind]
     with override(settings.LANGUAGE_CODE):
+        if email.kind != OutboundEmail.Kind.NOTIFICATION and (page := email.ticket.page_url()):
+            # The link of the moment it is sent: one renewed since the email was written works.
+            context["page_url"] = settings.SITE_URL + page
         text_body = render_to_string(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
     headers = {"Message-ID": f"<{email.message_id}>"} if email.message_id else {}

@@ -198,3 +198,28 @@ class ContactForm(forms.ModelForm):
 
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get(HONEYPOT))
+
+
+class TicketPageReplyForm(forms.Form):
+    """The reply box on the customer's ticket page. Attachments (tickets.models.Attachment) are
+    to join it as a FileField here, with enctype="multipart/form-data" on the page's form."""
+
+    body = forms.CharField(
+        label=_("Your reply"),
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if _has_control_characters(body, allowed="\n\r\t"):
+            raise forms.ValidationError(
+                _("The message contains characters we cannot read."), code="control_characters"
+            )
+        return body

@@ -13,7 +13,7 @@ from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FaqEntry, HelpPage
-from tickets.references import reference_new
+from tickets.references import access_key_new, page_token, reference_new
 
 REFERENCE_ATTEMPTS = 5
 # The agents' group (made by migration 0002): who may be given a ticket and lands on the queue.
@@ -56,6 +56,9 @@ class Ticket(models.Model):
     source_page = models.ForeignKey(
         HelpPage, models.SET_NULL, null=True, blank=True, verbose_name=_("sent from")
     )
+    # The secret in the customer's page link (tickets.references.page_token); a new one revokes
+    # the old links, and an empty one (an anonymised ticket) opens no page at all.
+    access_key = models.CharField(max_length=64, blank=True, default=access_key_new, editable=False)
     # The form's one-time token: a second POST of the same form finds this ticket instead.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -116,6 +119,14 @@ class Ticket(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:tickets_ticket_change", args=[self.pk])
+
+    def page_url(self) -> str:
+        """The customer's own page of this ticket, as a path in the active language; "" when
+        its link was revoked for good (anonymised)."""
+        if not self.access_key:
+            return ""
+        token = page_token(self.reference, self.access_key)
+        return reverse("tickets:ticket_page", kwargs={"token": token})
 
 
 class Message(models.Model):

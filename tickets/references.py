@@ -18,6 +18,9 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_SYMBOLS = 7
 REPLY_ADDRESS_SALT = "tickets.reply-address"
 REPLY_SIGNATURE_CHARS = 10
+PAGE_TOKEN_SALT = "tickets.page"
+# 32 random bytes: the customer's page link cannot be guessed, only handed over.
+ACCESS_KEY_BYTES = 32
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
 _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 # Before the readable references, a ticket's reference was its id: SEK-000042.
@@ -64,6 +67,36 @@ def reply_address_read(address: str) -> str | None:
     ):
         return None
     return reference
+
+
+def access_key_new() -> str:
+    """A ticket's page secret; a new one (or none) makes every older link stop working."""
+    return secrets.token_urlsafe(ACCESS_KEY_BYTES)
+
+
+def page_token(reference: str, access_key: str) -> str:
+    """The customer's ticket page token, SEK-7K4Q-2MX9.<key>.<signature>: the reference finds
+    the ticket, the key proves the link is current, the signature rejects a made-up token
+    without asking the database."""
+    return _page_signer().sign(f"{reference}.{access_key}")
+
+
+def page_token_read(token: str) -> tuple[str, str] | None:
+    """(reference, access key) of a token we signed; None for a forged or garbled one. The key
+    must still be compared with the ticket's (constant time): a rotated key was signed too."""
+    try:
+        value = _page_signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    reference, _, access_key = value.partition(".")
+    if reference_normalize(reference) != reference or not access_key:
+        return None
+    return reference, access_key
+
+
+def _page_signer() -> signing.Signer:
+    # "." never occurs in a reference nor in a urlsafe key, so the token splits one way only.
+    return signing.Signer(salt=PAGE_TOKEN_SALT, sep=".")
 
 
 def _reply_signature(reference: str) -> str:

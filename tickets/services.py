@@ -29,6 +29,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.references import access_key_new
 from tickets.sla import (
     RUNNING,
     SLA_FIELDS,
@@ -44,10 +45,16 @@ from tickets.workflow import transition_check
 IMPRESSIONS_PER_FORM = 10
 
 TRACKED_FIELDS = ["status", "priority", "assignee"]
+# A second click on the ticket page's send button within this many seconds finds the first.
+PAGE_REPLY_REPEAT_SECONDS = 600
 
 
 class TicketAnonymised(Exception):
     """The ticket was anonymised: nothing about the customer may be stored on it again."""
+
+
+class TicketClosed(Exception):
+    """The ticket is closed: the customer's page asks for a new message instead of a reply."""
 
 
 class SubmissionLimited(Exception):
@@ -338,6 +345,56 @@ def ticket_customer_replied(*, ticket: Ticket, message: Message) -> None:
     _emails_queue([customer_reply_email(ticket, message)])
 
 
+@transaction.atomic
+def ticket_page_reply(*, ticket: Ticket, body: str) -> Message:
+    """The customer's answer on their ticket page, filed as an emailed answer is: into the
+    thread, the ticket reopened when waiting or resolved, its agent told (on commit, by the
+    worker). The same text sent again within PAGE_REPLY_REPEAT_SECONDS (a double click) returns
+    the first message.
+
+    Raises TicketClosed for a closed ticket and TicketAnonymised for an anonymised one, even
+    when that happened since `ticket` was read.
+    """
+    # The agent it tells is read with it; PostgreSQL locks only the ticket's row of the join.
+    locked = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket.pk)
+    )
+    if locked.anonymised_at is not None:
+        raise TicketAnonymised(locked.reference)
+    if locked.status == Ticket.Status.CLOSED:
+        raise TicketClosed(locked.reference)
+    since = timezone.now() - timedelta(seconds=PAGE_REPLY_REPEAT_SECONDS)
+    page_messages = Message.objects.filter(
+        ticket=locked, kind=Message.Kind.CUSTOMER, channel=Message.Channel.PAGE
+    )
+    if repeated := page_messages.filter(body=body, created_at__gte=since).first():
+        return repeated
+    message = Message.objects.create(
+        ticket=locked,
+        kind=Message.Kind.CUSTOMER,
+        channel=Message.Channel.PAGE,
+        author_name=locked.name,
+        body=body,
+    )
+    ticket_customer_replied(ticket=locked, message=message)
+    ticket.status = locked.status
+    return message
+
+
+def ticket_page_link_renew(*, ticket: Ticket, actor) -> str:
+    """A new secret for the customer's page link: every link sent before stops working. Returns
+    the new key; recorded in the ticket's history (without the key)."""
+    if ticket.anonymised_at is not None:
+        raise TicketAnonymised(ticket.reference)
+    ticket.access_key = access_key_new()
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk, anonymised_at=None).update(access_key=ticket.access_key)
+        TicketEvent.objects.create(
+            ticket=ticket, actor=actor, field="page_link", new_value="renewed"
+        )
+    return ticket.access_key
+
+
 def _status_times(ticket: Ticket) -> None:
     done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
     now = timezone.now()
@@ -471,7 +528,13 @@ def _anonymise(tickets, *, actor, reason: str) -> int:
     if not ids:
         return 0
     Ticket.objects.filter(pk__in=ids).update(
-        name="", email="", message="", submission_token=None, anonymised_at=timezone.now()
+        name="",
+        email="",
+        message="",
+        submission_token=None,
+        # The customer's page link stops working with nothing left to show.
+        access_key="",
+        anonymised_at=timezone.now(),
     )
     Message.objects.filter(ticket__in=ids).update(
         body="", original="", author_name="", message_id="", content_hash=""

@@ -9,6 +9,8 @@ urlpatterns = [
     path("kontakt/skjema/", views.form_token, name="form_token"),
     path("vedlegg/<int:pk>/", views.attachment, name="attachment"),
     path("vedlegg/<int:pk>/miniatyr/", views.attachment_thumbnail, name="attachment_thumbnail"),
+    # Before the thanks page's catch-all slug; the token holds dots, which no slug does.
+    path("sak/<str:token>/", views.ticket_page, name="ticket_page"),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]

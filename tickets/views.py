@@ -3,13 +3,15 @@ import logging
 from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailWebhookValidationFailure
 from django.conf import settings
-from django.core.signing import BadSignature
+from django.contrib import messages
+from django.core.signing import BadSignature, constant_time_compare
 from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import Block
@@ -17,18 +19,33 @@ from faq.pages import help_page_response, help_page_served
 from faq.responses import form_token_new, form_token_read
 from faq.search_log import search_ticketed
 from sekvens_help.clients import client_ip
-from sekvens_help.origin import Origin, cross_site_refused, request_origin
+from sekvens_help.origin import Origin, cross_site_refused, foreign_origin_refused, request_origin
 from tickets.attachments import attachment_response, attachment_thumbnail_response
-from tickets.forms import ContactForm
-from tickets.models import Attachment
-from tickets.references import reference_normalize
-from tickets.services import SubmissionLimited, suggestion_impressions_record, ticket_submit
+from tickets.forms import ContactForm, TicketPageReplyForm
+from tickets.models import Attachment, Message, Ticket
+from tickets.references import page_token_read, reference_normalize
+from tickets.services import (
+    SubmissionLimited,
+    TicketAnonymised,
+    TicketClosed,
+    suggestion_impressions_record,
+    ticket_page_reply,
+    ticket_submit,
+)
 
 logger = logging.getLogger(__name__)
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
 SUGGESTIONS_SHOWN = 3
 SUGGEST_TEXT_MAX = 2000
+# What the customer reads for each status on their page: where the case is, in their terms.
+CUSTOMER_STATUS = {
+    Ticket.Status.NEW: pgettext_lazy("ticket page status", "Received"),
+    Ticket.Status.OPEN: pgettext_lazy("ticket page status", "We are working on it"),
+    Ticket.Status.WAITING: pgettext_lazy("ticket page status", "Waiting for your reply"),
+    Ticket.Status.RESOLVED: pgettext_lazy("ticket page status", "Solved"),
+    Ticket.Status.CLOSED: pgettext_lazy("ticket page status", "Closed"),
+}
 
 
 @cross_site_refused
@@ -92,7 +109,91 @@ def thanks(request, slug):
         )
     except (KeyError, BadSignature):
         reference = None
-    return render(request, "tickets/thanks.html", {"reference": reference})
+    ticket = reference and Ticket.objects.filter(reference=reference, anonymised_at=None).first()
+    page_url = ticket.page_url() if ticket else ""
+    response = render(
+        request, "tickets/thanks.html", {"reference": reference, "page_url": page_url}
+    )
+    # This visitor's own page, with the link to their ticket: for no cache to keep.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@foreign_origin_refused
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_page(request, token):
+    """The customer's own page of their ticket, opened by the link in our emails: the thread
+    they can see, and a reply box. A wrong, forged, renewed or erased link is a plain 404."""
+    ticket = _ticket_of_token(token)
+    if ticket is None:
+        # Past TICKET_PAGE_MISS_RATE_LIMIT an address's wrong links get 429. A right link needs
+        # our signature, which no number of tries finds, so it is never refused: a customer
+        # behind the same address as a guesser still reads their case, and the request that
+        # opens a page touches no cache.
+        if _limited(request, "ticket_page_miss", settings.TICKET_PAGE_MISS_RATE_LIMIT):
+            return render(request, "429.html", {"is_ticket_page": True}, status=429)
+        raise Http404
+    form = TicketPageReplyForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound and form.is_valid():
+        if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
+            return render(request, "429.html", {"is_ticket_page": True}, status=429)
+        try:
+            ticket_page_reply(ticket=ticket, body=form.cleaned_data["body"])
+        except TicketAnonymised:
+            raise Http404 from None
+        except TicketClosed:
+            ticket.status = Ticket.Status.CLOSED
+            status = 409
+        else:
+            messages.success(request, _("Thank you! Your reply has been added to the case."))
+            return HttpResponseRedirect(request.path, status=303)
+    elif form.is_bound:
+        status = 400
+    thread = (
+        ticket.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic="")
+        .select_related("author")
+        .only("kind", "body", "created_at", "author", "author__first_name")
+    )
+    response = render(
+        request,
+        "tickets/ticket_page.html",
+        {
+            "ticket": ticket,
+            "status_text": CUSTOMER_STATUS[ticket.status],
+            "is_closed": ticket.status == Ticket.Status.CLOSED,
+            "thread": thread,
+            "form": form,
+        },
+        status=status,
+    )
+    return _ticket_page_headers(response)
+
+
+def _limited(request, group: str, rate: str) -> bool:
+    return is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)
+
+
+def _ticket_of_token(token: str) -> Ticket | None:
+    if (read := page_token_read(token)) is None:
+        return None
+    reference, access_key = read
+    ticket = Ticket.objects.filter(reference=reference, anonymised_at=None).first()
+    # An empty key (erased) never matches; a renewed key makes every older token a miss.
+    if ticket is None or not ticket.access_key:
+        return None
+    return ticket if constant_time_compare(ticket.access_key, access_key) else None
+
+
+def _ticket_page_headers(response):
+    # The link is the only key to the page: no search engine, cache or other site gets it.
+    # Not "no-referrer": under it browsers send "Origin: null" with the reply form's POST, which
+    # the CSRF check rightly refuses. "same-origin" names the page (token) to this site only,
+    # whose logs have it already; the page itself links nowhere else.
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @cross_site_refused

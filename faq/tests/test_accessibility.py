@@ -182,3 +182,15 @@ def test_keyboard_alone_searches_opens_an_answer_votes_and_reaches_the_contact_f
     page.keyboard.press("Tab")
 
     expect(form.get_by_role("button", name="Send melding")).to_be_focused()
+
+
+def test_customers_ticket_page_has_no_serious_accessibility_violation(axe_path, page, seed):
+    page.goto("/")
+    contact_form_send(page, message=FORGOT_PASSWORD)
+    page.wait_for_url(SUCCESS_URL)
+    page.locator("[data-ticket-page-link]").click()
+    page.wait_for_url("**/sak/**")
+
+    violations = blocking_violations(page, axe_path)
+
+    assert not violations, "\n".join(violations)

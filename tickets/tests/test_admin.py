@@ -44,14 +44,16 @@ def change_url(ticket):
 
 
 def change_form_data(client, ticket, **fields):
-    """What a browser posts from the ticket page as rendered (hidden inputs, chosen options),
-    with `fields` changed: the inline prefixes and management forms come from the page itself."""
+    """What a browser posts from the ticket page as rendered (hidden inputs, chosen options)
+    when Save is clicked, with `fields` changed: the inline prefixes and management forms come
+    from the page itself."""
     page = client.get(change_url(ticket)).text
     data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
     for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         data[name] = chosen[1] if chosen else ""
-    return data | fields
+    # The clicked button's name: without it the page's action bar would take the post.
+    return data | {"_save": "Lagre"} | fields
 
 
 def listed(response):
@@ -753,3 +755,51 @@ def test_ticket_page_form_sends_files(agent_client, make_ticket):
 
     assert 'enctype="multipart/form-data"' in page
     assert f'name="{NEW_NOTE}-attachments"' in page
+
+
+def test_ticket_page_shows_the_customers_page_link_to_copy(agent_client, make_ticket, settings):
+    ticket = make_ticket()
+
+    response = agent_client.get(change_url(ticket))
+
+    link = settings.SITE_URL + ticket.page_url()
+    assert "<code data-customer-page-link" in response.text
+    assert f">{link}</code>" in response.text
+
+
+def test_anonymised_ticket_shows_no_customer_page_link(admin_client, make_ticket):
+    ticket = make_ticket()
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    response = admin_client.get(change_url(ticket))
+
+    assert "data-customer-page-link" not in response.text
+    assert "/sak/" not in response.text
+
+
+def test_new_page_link_from_the_ticket_page_stops_the_old_one(agent_client, make_ticket, client):
+    ticket = make_ticket()
+    old_path = ticket.page_url()
+
+    response = agent_client.post(
+        change_url(ticket),
+        {"CHANGE_FORM-action": "page_link_renew", "_selected_action": [ticket.pk]},
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.page_url() != old_path
+    assert client.get(old_path).status_code == 404
+    assert client.get(ticket.page_url()).status_code == 200
+    assert ticket.events.get().field == "page_link"
+
+
+def test_new_page_links_for_tickets_chosen_in_the_changelist(agent_client, make_ticket):
+    tickets = [make_ticket(), make_ticket(email="ola@example.no")]
+    keys = [t.access_key for t in tickets]
+
+    response = action(agent_client, "page_link_renew", tickets)
+
+    assert response.status_code == 302
+    renewed = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).exclude(access_key__in=keys)
+    assert renewed.count() == 2

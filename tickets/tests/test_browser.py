@@ -12,6 +12,7 @@ from staffauth.tests.conftest import app_code
 from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Ticket
 from tickets.references import reference_normalize
+from tickets.services import ticket_reply
 from tickets.tests.attachment_files import jpeg, png
 
 # The live server and the worker each commit in transactions of their own (see worker_run).
@@ -388,3 +389,38 @@ def test_agent_lands_on_the_queue_opens_a_ticket_and_j_goes_to_the_next(
     # The last of the queue: no next, and j stays put.
     expect(page.get_by_role("link", name="Neste sak (j)")).to_have_count(0)
     expect(page.get_by_role("link", name="Tilbake til køen")).to_be_visible()
+
+
+def test_customer_opens_the_link_in_a_reply_reads_it_and_answers_on_the_page(
+    page, live_server, agent, make_ticket, smtp_server, worker_run, settings
+):
+    settings.SITE_URL = live_server.url
+    agent.first_name, agent.last_name = "Ola", "Hemmeligsen"
+    agent.save()
+    ticket = make_ticket(message="Fakturaen for mars mangler", assignee=agent, status="waiting")
+    ticket_reply(ticket=ticket, author=agent, body="Vi har sendt den på nytt.", is_public=True)
+    ticket_reply(ticket=ticket, author=agent, body="Kunden er utålmodig.", is_public=False)
+    worker_run()
+    text = smtp_server.messages[0].get_body(["plain"]).get_content()
+    link = re.search(rf"{re.escape(live_server.url)}/sak/\S+/", text)[0]
+
+    page.goto(link)
+
+    thread = page.locator("[data-ticket-thread] li")
+    expect(page.locator("h1")).to_have_text(f"Saken din {ticket.reference}")
+    expect(thread).to_have_count(2)
+    expect(thread.nth(1)).to_contain_text("Ola")
+    expect(thread.nth(1)).to_contain_text("Vi har sendt den på nytt.")
+    expect(page.get_by_text("Kunden er utålmodig.")).to_have_count(0)
+    expect(page.get_by_text("Hemmeligsen")).to_have_count(0)
+
+    page.get_by_label("Svaret ditt").fill("Takk! Men den har ikke kommet ennå.")
+    page.get_by_role("button", name="Send svar").click()
+
+    expect(page.get_by_role("status")).to_have_text("Takk! Svaret ditt er lagt til i saken.")
+    expect(thread).to_have_count(3)
+    expect(thread.nth(2)).to_contain_text("Takk! Men den har ikke kommet ennå.")
+    expect(page.locator("[data-ticket-status]")).to_have_text("Vi jobber med saken")
+    assert page.url == link
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN

@@ -5,7 +5,7 @@ from django.utils.translation import gettext, override
 from tickets.attachments import attachment_check
 from tickets.models import Message, Ticket
 from tickets.references import reference_normalize
-from tickets.services import ticket_reply
+from tickets.services import ticket_page_link_renew, ticket_reply
 from tickets.tests.attachment_files import pdf, upload
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
@@ -278,3 +278,39 @@ def test_internal_note_with_a_file_sends_nothing(make_ticket, smtp_server, worke
     worker_run()
 
     assert [m["To"] for m in smtp_server.messages] == ["kari@example.no", "kundeservice@etn.no"]
+
+
+def test_reply_links_to_the_customers_page_as_it_is_when_sent(
+    make_ticket, smtp_server, worker_run, settings
+):
+    ticket = make_ticket(email="kari@example.no")
+    ticket_reply(ticket=ticket, author=None, body="Fakturaen er sendt.", is_public=True)
+    # Renewed after the reply was written, before the worker sent it: the new link goes out.
+    ticket_page_link_renew(ticket=ticket, actor=None)
+
+    worker_run()
+
+    reply = next(m for m in smtp_server.messages if "Fakturaen er sendt." in text_of(m))
+    link = settings.SITE_URL + Ticket.objects.get().page_url()
+    assert f"Se saken din og svar på den her: {link}\n" in text_of(reply)
+    assert f'<a href="{link}">Se saken din og svar på den her</a>' in html_of(reply)
+
+
+def test_confirmation_links_to_the_customers_page(make_ticket, smtp_server, worker_run, settings):
+    ticket = make_ticket(email="kari@example.no")
+
+    worker_run()
+
+    link = settings.SITE_URL + ticket.page_url()
+    assert link.startswith(f"{settings.SITE_URL}/sak/{ticket.reference}.")
+    assert link in text_of(email_to(smtp_server, "kari@example.no"))
+
+
+def test_notification_to_support_has_no_customer_page_link(
+    make_ticket, smtp_server, worker_run, settings
+):
+    make_ticket()
+
+    worker_run()
+
+    assert "/sak/" not in text_of(email_to(smtp_server, settings.SUPPORT_EMAIL))

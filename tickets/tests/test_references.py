@@ -1,7 +1,11 @@
 import pytest
+from django.core import signing
 
 from tickets.references import (
     ALPHABET,
+    access_key_new,
+    page_token,
+    page_token_read,
     reference_legacy_id,
     reference_new,
     reference_normalize,
@@ -70,3 +74,39 @@ def test_old_reference_names_the_ticket_id():
         42,
         None,
     ]
+
+
+def test_page_token_reads_back_its_reference_and_key():
+    reference, key = reference_new(), access_key_new()
+
+    assert page_token_read(page_token(reference, key)) == (reference, key)
+
+
+def test_page_key_is_32_random_bytes_in_url_safe_text():
+    keys = {access_key_new() for _ in range(100)}
+
+    assert len(keys) == 100
+    assert all(len(key) == 43 and "." not in key for key in keys)
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: token.replace(token[4], "Z" if token[4] != "Z" else "Y", 1),
+        lambda token: token.rsplit(".", 1)[0],
+        lambda token: "",
+    ],
+    ids=["signature", "reference", "no-signature", "empty"],
+)
+def test_page_token_changed_anywhere_reads_as_none(tampered):
+    token = page_token(reference_new(), access_key_new())
+
+    assert page_token_read(tampered(token)) is None
+
+
+def test_page_token_signed_for_another_purpose_reads_as_none():
+    reference, key = reference_new(), access_key_new()
+    other = signing.Signer(salt="tickets.reply-address", sep=".").sign(f"{reference}.{key}")
+
+    assert page_token_read(other) is None

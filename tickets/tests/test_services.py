@@ -8,7 +8,10 @@ from tickets.models import Message, OutboundEmail, Ticket
 from tickets.services import (
     SubmissionLimited,
     TicketAnonymised,
+    TicketClosed,
     ticket_change,
+    ticket_page_link_renew,
+    ticket_page_reply,
     ticket_reply,
     ticket_submit,
     tickets_erase,
@@ -155,3 +158,81 @@ def test_submission_past_the_daily_limit_of_an_address_is_refused_as_daily(seed,
 
     assert limited.value.is_daily is True
     assert Ticket.objects.count() == 1
+
+
+def test_each_new_ticket_gets_a_page_key_of_its_own(db):
+    first = Ticket.objects.create(name="Kari", email="kari@example.no", message="Hei")
+    second = Ticket.objects.create(name="Ola", email="ola@example.no", message="Hei")
+
+    assert len(first.access_key) == 43
+    assert first.access_key != second.access_key
+
+
+def test_erasing_a_customer_revokes_their_page_links(ticket):
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    ticket.refresh_from_db()
+    assert ticket.access_key == ""
+    assert ticket.page_url() == ""
+
+
+def test_purging_a_ticket_revokes_its_page_link(ticket):
+    ticket_change(ticket=ticket, actor=None, status=Ticket.Status.CLOSED)
+    Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - timedelta(days=400))
+
+    tickets_purge(days=365)
+
+    ticket.refresh_from_db()
+    assert ticket.access_key == ""
+
+
+def test_renewing_the_page_link_gives_a_new_key_and_records_it_without_the_key(ticket):
+    old_key = ticket.access_key
+
+    new_key = ticket_page_link_renew(ticket=ticket, actor=None)
+
+    ticket.refresh_from_db()
+    assert ticket.access_key == new_key != old_key
+    event = ticket.events.get()
+    assert (event.field, event.new_value) == ("page_link", "renewed")
+    assert new_key not in event.new_value + event.old_value
+
+
+def test_an_anonymised_tickets_page_link_cannot_be_renewed(ticket):
+    tickets_erase(emails=[ticket.email], actor=None)
+    ticket.refresh_from_db()
+
+    with pytest.raises(TicketAnonymised):
+        ticket_page_link_renew(ticket=ticket, actor=None)
+
+
+def test_page_reply_to_a_ticket_anonymised_since_it_was_read_is_refused(ticket):
+    tickets_erase(emails=[ticket.email], actor=None)
+
+    with pytest.raises(TicketAnonymised):
+        ticket_page_reply(ticket=ticket, body="Hallo?")
+
+    assert not Message.objects.filter(ticket=ticket, channel=Message.Channel.PAGE).exists()
+
+
+def test_page_reply_to_a_ticket_closed_since_it_was_read_is_refused(ticket):
+    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.CLOSED)
+
+    with pytest.raises(TicketClosed):
+        ticket_page_reply(ticket=ticket, body="Hallo?")
+
+
+def test_page_reply_to_an_unassigned_ticket_tells_support(ticket, settings):
+    message = ticket_page_reply(ticket=ticket, body="Hallo?")
+
+    email = OutboundEmail.objects.get(ticket=ticket)
+    assert (email.to, email.note) == (settings.SUPPORT_EMAIL, message)
+
+
+def test_same_page_reply_after_the_repeat_window_is_a_new_message(ticket):
+    first = ticket_page_reply(ticket=ticket, body="Hallo?")
+    Message.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    second = ticket_page_reply(ticket=ticket, body="Hallo?")
+
+    assert second.pk != first.pk

@@ -9,13 +9,19 @@ from django.core.signing import get_cookie_signer
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from faq.models import Block, FaqEntry, FormField, SearchQueryDay
 from faq.responses import form_token_read
 from tickets.attachments import attachment_check, attachments_store
-from tickets.models import OutboundEmail, SuggestionImpression, Ticket
+from tickets.models import Message, OutboundEmail, SuggestionImpression, Ticket
 from tickets.references import reference_normalize
-from tickets.services import IMPRESSIONS_PER_FORM
+from tickets.services import (
+    IMPRESSIONS_PER_FORM,
+    ticket_page_link_renew,
+    ticket_reply,
+    tickets_erase,
+)
 from tickets.tests.attachment_files import EXE, HTML, SVG, jpeg, pdf, png, upload
 from tickets.tests.form_pages import error_next_to, typed_value
 
@@ -839,3 +845,433 @@ def test_contact_form_naming_a_search_nobody_made_counts_nothing(client, seed):
 
     assert response.status_code == 303
     assert not SearchQueryDay.objects.exists()
+
+
+# The customer's ticket page: /sak/<token>/.
+
+PAGE_ENGLISH_TEXTS = [
+    "Your case",
+    "The conversation",
+    "Customer service",
+    "Send reply",
+    "Your reply",
+    "Received",
+    "Thank you! Your reply",
+]
+HOSTILE_TEXT = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def page_ticket(make_ticket_row, agent):
+    """A ticket an agent has answered: the customer's message, a public reply, an internal note,
+    and the customer's out-of-office reply that the mailbox filed."""
+    agent.first_name, agent.last_name, agent.email = "Ola", "Hemmeligsen", "ola@etn.no"
+    agent.save()
+    ticket = make_ticket_row(
+        name="Kari Nordmann",
+        email="kari@example.no",
+        message="Fakturaen for mars mangler.",
+        assignee=agent,
+        status=Ticket.Status.WAITING,
+    )
+    Message.objects.create(
+        ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, body="Vi har sendt den på nytt."
+    )
+    Message.objects.create(
+        ticket=ticket,
+        author=agent,
+        kind=Message.Kind.INTERNAL,
+        body="Kunden har purret to ganger.",
+    )
+    Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CUSTOMER,
+        channel=Message.Channel.EMAIL,
+        automatic="auto-reply",
+        body="Jeg er på ferie til mandag.",
+    )
+    return ticket
+
+
+def page_path(ticket) -> str:
+    return ticket.page_url()
+
+
+def page_reply(client, ticket, body="Takk, men den er fortsatt ikke kommet.", **extra):
+    return client.post(page_path(ticket), {"body": body}, **extra)
+
+
+def test_ticket_page_shows_reference_status_date_and_the_public_thread_in_order(
+    client, page_ticket
+):
+    response = client.get(page_path(page_ticket))
+
+    assert response.status_code == 200
+    assert f"Saken din {page_ticket.reference}" in response.text
+    assert "<dd data-ticket-status>Venter på svar fra deg</dd>" in response.text
+    created = timezone.localtime(page_ticket.created_at)
+    assert f'datetime="{created.isoformat()}">{date_format(created)}</time>' in response.text
+    bodies = re.findall(r'<div class="ticket-message-body">(.*?)</div>', response.text, re.S)
+    assert bodies == ["Fakturaen for mars mangler.", "Vi har sendt den på nytt."]
+
+
+def test_ticket_page_never_shows_internal_notes_or_automatic_mail(client, page_ticket):
+    response = client.get(page_path(page_ticket))
+
+    assert "Kunden har purret" not in response.text
+    assert "på ferie" not in response.text
+
+
+def test_ticket_page_names_the_agent_by_first_name_only(client, page_ticket):
+    response = client.get(page_path(page_ticket))
+
+    senders = re.findall(r'<strong class="ticket-message-sender">(.*?)</strong>', response.text)
+    assert senders == ["Du", "Ola"]
+    assert "Hemmeligsen" not in response.text
+
+
+def test_agent_without_a_first_name_is_shown_as_customer_service(client, make_ticket_row, agent):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    ticket_reply(ticket=ticket, author=agent, body="Hei Kari", is_public=True)
+
+    response = client.get(page_path(ticket))
+
+    senders = re.findall(r'<strong class="ticket-message-sender">(.*?)</strong>', response.text)
+    assert senders == ["Du", "Kundeservice"]
+    assert "agent" not in senders
+
+
+def test_ticket_page_is_kept_from_search_engines_caches_and_other_sites(client, page_ticket):
+    response = client.get(page_path(page_ticket))
+
+    assert response["X-Robots-Tag"] == "noindex"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cache-Control"] == "private, no-store"
+    assert '<meta name="robots" content="noindex">' in response.text
+    # No address of the page (its token) in the head for anything to pick up.
+    assert 'rel="alternate"' not in response.text
+
+
+def test_ticket_page_shows_customer_markup_as_text(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message=HOSTILE_TEXT)
+
+    response = client.get(page_path(ticket))
+
+    assert HOSTILE_TEXT not in response.text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in response.text
+
+
+def test_ticket_page_is_norwegian(client, page_ticket):
+    response = client.get(page_path(page_ticket))
+
+    assert '<html lang="nb">' in response.text
+    assert [text for text in PAGE_ENGLISH_TEXTS if text in response.text] == []
+
+
+def test_ticket_page_at_en_is_english(client, page_ticket):
+    path = page_path(page_ticket)
+
+    response = client.get(f"/en{path}")
+
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.text
+    assert f"Your case {page_ticket.reference}" in response.text
+    assert "Waiting for your reply" in response.text
+    assert 'action=""' in response.text
+
+
+def test_english_reply_goes_back_to_the_english_page(client, page_ticket):
+    path = page_path(page_ticket)
+
+    response = client.post(f"/en{path}", {"body": "Thanks"})
+
+    assert response.status_code == 303
+    assert response["Location"] == f"/en{path}"
+    assert "Thank you! Your reply has been added" in client.get(response["Location"]).text
+
+
+def test_reply_on_the_page_joins_the_thread_reopens_the_ticket_and_tells_its_agent(
+    client, page_ticket
+):
+    response = page_reply(client, page_ticket, body="Den er fortsatt ikke kommet.")
+
+    assert response.status_code == 303
+    assert response["Location"] == page_path(page_ticket)
+    message = page_ticket.messages.last()
+    assert (message.kind, message.channel, message.body, message.author_name) == (
+        Message.Kind.CUSTOMER,
+        Message.Channel.PAGE,
+        "Den er fortsatt ikke kommet.",
+        "Kari Nordmann",
+    )
+    page_ticket.refresh_from_db()
+    assert page_ticket.status == Ticket.Status.OPEN
+    notification = OutboundEmail.objects.get(ticket=page_ticket)
+    assert (notification.kind, notification.to, notification.note) == (
+        OutboundEmail.Kind.NOTIFICATION,
+        "ola@etn.no",
+        message,
+    )
+
+
+def test_page_after_a_reply_thanks_once_and_shows_the_reply(client, page_ticket):
+    sent = page_reply(client, page_ticket, body="Den er fortsatt ikke kommet.")
+
+    after = client.get(sent["Location"])
+    again = client.get(sent["Location"])
+
+    assert '<div class="alert alert-success" role="status" data-reply-sent>' in after.text
+    assert "Takk! Svaret ditt er lagt til i saken." in after.text
+    assert "Den er fortsatt ikke kommet." in after.text
+    assert "Takk! Svaret ditt" not in again.text
+
+
+def test_reply_sent_twice_is_one_message_and_one_notification(client, page_ticket):
+    page_reply(client, page_ticket, body="Hallo?")
+    page_reply(client, page_ticket, body="Hallo?")
+
+    assert page_ticket.messages.filter(channel=Message.Channel.PAGE).count() == 1
+    assert OutboundEmail.objects.filter(ticket=page_ticket).count() == 1
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("   ", "Feltet er påkrevet."),
+        ("x" * 5001, "Sørg for at denne verdien har 5000 eller færre tegn"),
+    ],
+)
+def test_empty_or_too_long_reply_comes_back_with_its_error(client, page_ticket, body, error):
+    response = page_reply(client, page_ticket, body=body)
+
+    assert response.status_code == 400
+    assert error in error_next_to(response, "body")
+    assert not page_ticket.messages.filter(channel=Message.Channel.PAGE).exists()
+
+
+def test_closed_ticket_page_asks_for_a_new_message_instead_of_a_reply(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="k@example.no", message="Hei", status="closed")
+
+    response = client.get(page_path(ticket))
+
+    assert "Denne saken er avsluttet" in response.text
+    assert f'<a href="{HELP_URL}#kontakt">Skriv en ny melding</a>' in response.text
+    assert "data-reply-form" not in response.text
+
+
+def test_reply_to_a_closed_ticket_is_refused_and_leaves_it_closed(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="k@example.no", message="Hei", status="closed")
+
+    response = page_reply(client, ticket)
+
+    assert response.status_code == 409
+    assert "Denne saken er avsluttet" in response.text
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED
+    assert ticket.messages.count() == 1
+    assert not OutboundEmail.objects.filter(ticket=ticket).exists()
+
+
+def test_resolved_ticket_is_reopened_by_a_reply_on_its_page(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="k@example.no", message="Hei", status="resolved")
+
+    page_reply(client, ticket)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN
+
+
+def _forged(ticket):
+    token = ticket.page_url().split("/")[-2]
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+def _other_key(ticket):
+    # A key of the right form, signed by us, that is not the ticket's.
+    from tickets.references import access_key_new, page_token
+
+    return page_token(ticket.reference, access_key_new())
+
+
+def _renewed(ticket):
+    old = ticket.page_url().split("/")[-2]
+    ticket_page_link_renew(ticket=ticket, actor=None)
+    return old
+
+
+def _erased(ticket):
+    old = ticket.page_url().split("/")[-2]
+    tickets_erase(emails=[ticket.email], actor=None)
+    return old
+
+
+@pytest.mark.parametrize(
+    "token_of",
+    [
+        lambda ticket: "nonsense",
+        lambda ticket: ticket.reference,
+        _forged,
+        _other_key,
+        _renewed,
+        _erased,
+    ],
+    ids=["nonsense", "reference-only", "forged-signature", "wrong-key", "renewed", "erased"],
+)
+def test_a_link_that_is_not_the_tickets_current_one_is_a_plain_404(
+    client, make_ticket_row, token_of
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hemmelig faktura")
+    token = token_of(ticket)
+
+    path = reverse("tickets:ticket_page", kwargs={"token": token})
+
+    response = client.get(path)
+    reply = client.post(path, {"body": "Hei"})
+
+    assert (response.status_code, reply.status_code) == (404, 404)
+    assert "Hemmelig" not in response.text
+    # The site's 404 for any address: it says nothing about tickets or links.
+    assert response.text.replace(path, "/finnes-ikke/") == client.get("/finnes-ikke/").text
+    assert ticket.messages.count() == 1
+
+
+def test_renewed_link_opens_the_page(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    ticket_page_link_renew(ticket=ticket, actor=None)
+
+    assert client.get(page_path(ticket)).status_code == 200
+
+
+def test_wrong_links_past_the_miss_limit_get_429(client, page_ticket, settings):
+    settings.TICKET_PAGE_MISS_RATE_LIMIT = "3/10m"
+    wrong = reverse("tickets:ticket_page", kwargs={"token": _other_key(page_ticket)})
+    forged = reverse("tickets:ticket_page", kwargs={"token": _forged(page_ticket)})
+
+    statuses = [client.get(url).status_code for url in [wrong, forged, wrong, forged, wrong]]
+
+    assert statuses == [404, 404, 404, 429, 429]
+    assert "For mange forespørsler" in client.get(wrong).text
+
+
+def test_right_link_opens_the_page_from_an_address_past_the_miss_limit(
+    client, page_ticket, settings
+):
+    settings.TICKET_PAGE_MISS_RATE_LIMIT = "1/10m"
+    wrong = reverse("tickets:ticket_page", kwargs={"token": "x"})
+    [client.get(wrong) for _ in range(3)]
+
+    response = client.get(page_path(page_ticket))
+
+    assert response.status_code == 200
+
+
+def test_misses_of_one_address_do_not_limit_another(client, page_ticket, settings):
+    settings.TICKET_PAGE_MISS_RATE_LIMIT = "1/10m"
+    wrong = reverse("tickets:ticket_page", kwargs={"token": "x"})
+    [client.get(wrong) for _ in range(3)]
+
+    response = client.get(wrong, REMOTE_ADDR="192.0.2.7")
+
+    assert response.status_code == 404
+
+
+def test_replies_past_the_reply_limit_get_429_and_are_not_filed(client, page_ticket, settings):
+    settings.TICKET_PAGE_REPLY_RATE_LIMIT = "2/10m"
+
+    statuses = [page_reply(client, page_ticket, body=f"Svar {n}").status_code for n in range(3)]
+
+    assert statuses == [303, 303, 429]
+    assert page_ticket.messages.filter(channel=Message.Channel.PAGE).count() == 2
+    assert client.get(page_path(page_ticket)).status_code == 200
+
+
+def test_ticket_page_is_read_in_two_queries(client, page_ticket, django_assert_num_queries):
+    path = page_path(page_ticket)
+
+    with django_assert_num_queries(2):
+        response = client.get(path)
+
+    assert response.status_code == 200
+
+
+def test_reply_on_the_ticket_page_costs_a_fixed_number_of_queries(
+    client, page_ticket, django_assert_num_queries
+):
+    path = page_path(page_ticket)
+
+    # The ticket; then in one transaction (a savepoint in the test's): the locked ticket and
+    # its agent, the repeat check, the message, the status change (its own savepoint, locked
+    # read, update, event, release), the notification and its task, the release.
+    with django_assert_num_queries(13):
+        response = client.post(path, {"body": "Hallo?"})
+
+    assert response.status_code == 303
+
+
+def test_reply_without_the_csrf_token_is_refused(page_ticket):
+    client = Client(enforce_csrf_checks=True)
+
+    response = page_reply(client, page_ticket)
+
+    assert response.status_code == 403
+    assert not page_ticket.messages.filter(channel=Message.Channel.PAGE).exists()
+
+
+def test_reply_from_another_site_is_refused_even_with_the_csrf_token(page_ticket):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(page_path(page_ticket))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+
+    response = client.post(
+        page_path(page_ticket),
+        {"body": "Hei", "csrfmiddlewaretoken": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    ours = client.post(
+        page_path(page_ticket),
+        {"body": "Hei", "csrfmiddlewaretoken": token},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+
+    assert (response.status_code, ours.status_code) == (403, 303)
+    assert page_ticket.messages.filter(channel=Message.Channel.PAGE).count() == 1
+
+
+def test_success_page_links_to_the_new_tickets_own_page(client, seed):
+    sent = client.post(CONTACT_URL, contact_data(client))
+
+    thanks = client.get(sent["Location"])
+
+    ticket = Ticket.objects.get()
+    assert f'<a href="{ticket.page_url()}" data-ticket-page-link>' in thanks.text
+    assert thanks["Cache-Control"] == "private, no-store"
+
+
+def test_success_page_without_a_ticket_cookie_links_to_no_ticket_page(client, seed, make_ticket):
+    make_ticket()
+
+    thanks = client.get(SUCCESS_URL)
+
+    assert "data-ticket-page-link" not in thanks.text
+    assert "/sak/" not in thanks.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customer_opens_their_page_by_the_link_in_the_confirmation_email(
+    seed, smtp_server, worker_run
+):
+    client = Client()
+    client.post(CONTACT_URL, contact_data(client, message="Fakturaen for mars mangler."))
+    worker_run()
+    confirmation = next(m for m in smtp_server.messages if m["To"] == "kari@example.no")
+    text = confirmation.get_body(["plain"]).get_content()
+    link = re.search(r"(http://127\.0\.0\.1:8000/sak/[^\s/]+/)", text)[1]
+
+    response = Client().get(link.removeprefix("http://127.0.0.1:8000"))
+
+    assert response.status_code == 200
+    assert Ticket.objects.get().reference in response.text
+    assert "Fakturaen for mars mangler." in response.text
+    html = confirmation.get_body(["html"]).get_content()
+    assert f'<a href="{link}">' in html
