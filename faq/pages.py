@@ -136,9 +136,9 @@ def question_marked(question: str, terms) -> SafeString:
 
 
 def _entry_html_marked(entry: EntryView, terms) -> str:
-    # The entry's rendering holds its question once, escaped, in this span (faq_entry.html).
-    plain = f"<span data-faq-question>{escape(entry.question)}</span>"
-    marked = f"<span data-faq-question>{question_marked(entry.question, terms)}</span>"
+    # The entry's rendering starts its summary with its question, escaped (faq_entry.html).
+    plain = f"<summary>{escape(entry.question)}"
+    marked = f"<summary>{question_marked(entry.question, terms)}"
     return entry.html.replace(plain, marked, 1)
 
 
