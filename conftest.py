@@ -25,7 +25,7 @@ def _media_in_tmp(settings, tmp_path):
 def _cache_in_tmp(tmp_path_factory):
     """The rate limits' cache files (diskcache) of this run, not var/'s."""
     default = settings.CACHES["default"]
-    if default["BACKEND"] != "diskcache.DjangoCache":
+    if default["BACKEND"] != "sekvens_help.caches.DiskCache":
         yield
         return
     location = str(tmp_path_factory.mktemp("cache"))

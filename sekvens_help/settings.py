@@ -162,7 +162,9 @@ if redis_url := env.str("REDIS_URL", default=""):
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
 else:
-    CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {"BACKEND": "sekvens_help.caches.DiskCache", "LOCATION": str(VAR_DIR / "cache")}
+    }
 # django-ratelimit warns about every cache it does not list, diskcache too; its counts are exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"

@@ -131,15 +131,16 @@ def ticket_create(
 
     Returns (ticket, created).
     """
+    # Ticket.save() inserts in a savepoint of its own (to draw another reference on a clash), so
+    # a failed INSERT leaves this transaction usable without a second savepoint here.
     try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                name=name,
-                email=email,
-                message=message,
-                submission_token=submission_token,
-                source_page=source_page,
-            )
+        ticket = Ticket.objects.create(
+            name=name,
+            email=email,
+            message=message,
+            submission_token=submission_token,
+            source_page=source_page,
+        )
     except IntegrityError:
         # The same form sent twice at once: the other request created the ticket.
         return Ticket.objects.get(submission_token=submission_token), False
