@@ -5,7 +5,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -71,6 +71,7 @@ class HelpPage(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "content_version", "updated_at"}
         super().save(*args, **kwargs)
+        help_page_changed.send(sender=HelpPage)
 
     def get_absolute_url(self):
         return reverse("faq:help_page")
@@ -356,12 +357,23 @@ class Synonym(models.Model):
         return [part.strip() for part in self.equivalents.split(",") if part.strip()]
 
 
+# Sent when this process renews a page's content version or deletes a page: faq.pages forgets
+# the page rows it keeps, so this process serves the change at once (others within seconds).
+help_page_changed = Signal()
+
+
 def help_pages_changed(**page_lookup) -> None:
     """Renew the content version of the pages that match, so the next request renders afresh."""
     # updated_at too: it is the page's Last-Modified (faq.responses).
     HelpPage.objects.filter(**page_lookup).update(
         content_version=uuid.uuid4().hex, updated_at=timezone.now()
     )
+    help_page_changed.send(sender=HelpPage)
+
+
+@receiver(post_delete, sender=HelpPage)
+def _page_deleted(sender, instance, **kwargs):
+    help_page_changed.send(sender=HelpPage)
 
 
 @receiver([post_save, post_delete], sender=Block)

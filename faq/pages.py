@@ -2,20 +2,25 @@
 
 Content version -> page content -> rendered bytes. Every change to the page, a block, an entry or
 a form field renews HelpPage.content_version (faq.models: saves, deletes and FaqEntry's bulk
-writes), so a cached rendering is never served after a change: each request reads the page's row
-in one query and reads and renders the rest only when that version has not been seen before.
+writes), so a cached rendering is never served after a change. Each process reads the page's row
+(with its version) at most once every HELP_PAGE_VERSION_SECONDS, forgets it at once when it
+changes the page itself (faq.models.help_page_changed), and reads and renders the rest only when
+a version has not been seen before: a warm request costs no query, and a change made by another
+process (worker) is served within HELP_PAGE_VERSION_SECONDS.
 
 The help page knows no form of its own: the app that owns a block kind registers the form that
 kind shows (tickets registers the contact form) with help_page_block_form_register().
 """
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import get_template
@@ -26,7 +31,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from faq.jsonld import faq_page_json_ld
-from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym
+from faq.models import Block, FaqEntry, FormField, HelpPage, Synonym, help_page_changed
 from faq.rendering import html_to_text
 from faq.responses import RenderedPage, page_render, rendered_page
 from faq.search import SearchDocument, SearchIndex, search_highlight
@@ -148,9 +153,9 @@ def question_marked(question: str, terms) -> SafeString:
 
 
 def _entry_html_marked(entry: EntryView, terms) -> str:
-    # The entry's rendering holds its question once, escaped, in this span (faq_entry.html).
-    plain = f"<span data-faq-question>{escape(entry.question)}</span>"
-    marked = f"<span data-faq-question>{question_marked(entry.question, terms)}</span>"
+    # The entry's rendering starts its summary with its question, escaped (faq_entry.html).
+    plain = f"<summary>{escape(entry.question)}"
+    marked = f"<summary>{question_marked(entry.question, terms)}"
     return entry.html.replace(plain, marked, 1)
 
 
@@ -183,7 +188,9 @@ def help_page_response(request, *, page_view=None, status=200, block_forms=None)
         page_view = help_page_served(preview=preview)
     if page_view is None:
         raise Http404(_("The help page is not published."))
-    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    query = ""
+    if request.META.get("QUERY_STRING"):  # /: building request.GET would cost a tenth of it
+        query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     if not (preview or block_forms):
         # What nearly every visitor gets: the finished page of this content version.
         if query:
@@ -249,7 +256,7 @@ _cache_lock = threading.Lock()
 
 
 def _page_view(slug: str) -> PageView | None:
-    page = _page_read(slug)
+    page = _page_kept(slug)
     if page is None:
         return None
     key = (page.pk, page.content_version, get_language())
@@ -269,6 +276,34 @@ _PAGE_FIELDS = [
     "id", "slug", "template_key", "title", "introduction", "body", "is_hidden", "content_version",
     "updated_at",
 ]  # fmt: skip
+
+
+# The page rows this process read, by slug: (when the read began, the row or None).
+_rows: dict[str, tuple[float, HelpPage | None]] = {}
+
+
+def _page_kept(slug: str) -> HelpPage | None:
+    """The page row as read at most HELP_PAGE_VERSION_SECONDS ago, or read now."""
+    now = time.monotonic()
+    kept = _rows.get(slug)
+    if kept is not None and now - kept[0] < settings.HELP_PAGE_VERSION_SECONDS:
+        return kept[1]
+    page = _page_read(slug)
+    _rows[slug] = (now, page)
+    return page
+
+
+def help_page_forget() -> None:
+    """Read the page rows again on the next request."""
+    _rows.clear()
+
+
+@receiver(help_page_changed)
+def _page_changed(**kwargs) -> None:
+    # At once, and again once committed: a request in another thread may have read the old row
+    # in between.
+    help_page_forget()
+    transaction.on_commit(help_page_forget)
 
 
 def _page_read(slug: str) -> HelpPage | None:

@@ -18,6 +18,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response
+from django.utils.functional import cached_property
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
@@ -25,6 +26,10 @@ FORM_TOKEN_SALT = "sekvens.form-token"
 GZIP_LEVEL = 6
 # "gzip", but not "gzip;q=0" (refused).
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
+# What get_conditional_response answers; without any of them the response is the page.
+_CONDITIONAL_HEADERS = frozenset(
+    ["HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"]
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,9 @@ class RenderedPage:
     modified_at: datetime
 
     def response(self, request) -> HttpResponse:
-        if _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+        # request.META, not request.headers: building that mapping costs as much as the rest.
+        meta = request.META
+        if _ACCEPTS_GZIP.search(meta.get("HTTP_ACCEPT_ENCODING", "")):
             response = HttpResponse(self.gzipped, content_type="text/html; charset=utf-8")
             response["Content-Encoding"] = "gzip"
             etag = f'"{self.version}-gz"'
@@ -44,19 +51,30 @@ class RenderedPage:
             response = HttpResponse(self.plain, content_type="text/html; charset=utf-8")
             etag = f'"{self.version}"'
         response["ETag"] = etag
-        response["Last-Modified"] = http_date(self.modified_at.timestamp())
+        response["Last-Modified"] = self.last_modified
+        # This process may have served the version it read HELP_PAGE_VERSION_SECONDS ago
+        # (faq.pages): a copy kept for the rest of max-age is still no older than max-age.
+        max_age = max(int(settings.HELP_PAGE_MAX_AGE - settings.HELP_PAGE_VERSION_SECONDS), 0)
         response["Cache-Control"] = (
-            f"public, max-age={settings.HELP_PAGE_MAX_AGE}, "
+            f"public, max-age={max_age}, "
             f"stale-while-revalidate={settings.HELP_PAGE_STALE_WHILE_REVALIDATE}"
         )
         response["Vary"] = "Accept-Encoding"
-        response = get_conditional_response(
-            request, etag=etag, last_modified=int(self.modified_at.timestamp()), response=response
-        )
+        if _CONDITIONAL_HEADERS.intersection(meta):
+            response = get_conditional_response(
+                request,
+                etag=etag,
+                last_modified=int(self.modified_at.timestamp()),
+                response=response,
+            )
         # For sekvens_help.middleware.VaryDeclaredMiddleware: LocaleMiddleware would add
         # Accept-Language, though / is always in the default language.
         response.vary_declared = "Accept-Encoding"
         return response
+
+    @cached_property
+    def last_modified(self) -> str:
+        return http_date(self.modified_at.timestamp())
 
 
 def form_token_new() -> str:

@@ -27,6 +27,7 @@ VOTE_COOKIE = "faq_feedback"
 VOTE_COOKIE_MAX_AGE = 365 * 24 * 3600
 VOTES_KEPT = 100
 VOTE_VALUES = {"ja": True, "nei": False}
+VOTE_ENTRY_ID = re.compile(r"\d{1,18}", re.ASCII)
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -91,7 +92,24 @@ def search_beacon(request):
 # page is refused by what the browser says about it, and one address cannot vote endlessly.
 @csrf_exempt
 @require_POST
+def vote(request):
+    """The help page's one vote form: the button pressed names the answer, ja=ID or nei=ID."""
+    cast = [(VOTE_VALUES[name], request.POST[name]) for name in VOTE_VALUES if name in request.POST]
+    if len(cast) == 1 and VOTE_ENTRY_ID.fullmatch(cast[0][1]):
+        return _vote_cast(request, entry_id=int(cast[0][1]), is_helpful=cast[0][0])
+    return _vote_cast(request, entry_id=None, is_helpful=None)
+
+
+# One answer's own vote address (svar=ja or svar=nei), for links and clients made before the page
+# had one vote form.
+@csrf_exempt
+@require_POST
 def entry_feedback(request, entry_id):
+    is_helpful = VOTE_VALUES.get(request.POST.get("svar", ""))
+    return _vote_cast(request, entry_id=entry_id, is_helpful=is_helpful)
+
+
+def _vote_cast(request, *, entry_id: int | None, is_helpful: bool | None):
     if request_origin(request) is Origin.FOREIGN:
         return HttpResponseForbidden(
             _("Votes are only taken from this site."), content_type="text/plain"
@@ -102,7 +120,6 @@ def entry_feedback(request, entry_id):
         return HttpResponse(
             _("Too many votes; please try again later."), status=429, content_type="text/plain"
         )
-    is_helpful = VOTE_VALUES.get(request.POST.get("svar", ""))
     if is_helpful is None:
         return HttpResponseBadRequest(_("Answer “ja” or “nei”."), content_type="text/plain")
     votes = _votes_read(request)

@@ -166,7 +166,9 @@ if redis_url := env.str("REDIS_URL", default=""):
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
 else:
-    CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {"BACKEND": "sekvens_help.caches.DiskCache", "LOCATION": str(VAR_DIR / "cache")}
+    }
 # django-ratelimit warns about every cache it does not list, diskcache too; its counts are exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
@@ -433,6 +435,13 @@ HELP_PAGE_SLUG = env.str("HELP_PAGE_SLUG", default="hjelp-og-support")
 # HELP_PAGE_MAX_AGE (a proxy asks once, in the background, during the next window).
 HELP_PAGE_MAX_AGE = env.int("HELP_PAGE_MAX_AGE", default=60)
 HELP_PAGE_STALE_WHILE_REVALIDATE = env.int("HELP_PAGE_STALE_WHILE_REVALIDATE", default=600)
+# How long each process keeps the page's row (its content version) before reading it again, so
+# a warm / costs no query: a change made in another process (worker) is served after at most
+# this long. The Cache-Control max-age sent is HELP_PAGE_MAX_AGE less this, so an editor's change
+# still shows everywhere within HELP_PAGE_MAX_AGE. 0 reads the row on every request.
+HELP_PAGE_VERSION_SECONDS = env.float(
+    "HELP_PAGE_VERSION_SECONDS", default=1.0, validate=environs.validate.Range(min=0)
+)
 # Where the importer looks for images a page references as /images/NAME.
 HELP_PAGE_IMAGES_DIR = BASE_DIR / "fixtures" / "images"
 # Largest image an editor may upload into an answer, in bytes.

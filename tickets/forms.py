@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, validate_email
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FormField
@@ -124,10 +125,14 @@ class ContactForm(forms.ModelForm):
             field = self.fields[FIELD_FOR_KIND[form_field.kind]]
             field.label = form_field.label
             field.widget.attrs["placeholder"] = form_field.placeholder
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+
+    # Made when the form is rendered ({% crispy form %}), not for every POST it checks.
+    @cached_property
+    def helper(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
             "name",
             "email",
             Field("message", data_suggest="true"),
@@ -135,6 +140,7 @@ class ContactForm(forms.ModelForm):
             "token",
             Div(HONEYPOT, css_class="visually-hidden", aria_hidden="true"),
         )
+        return helper
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

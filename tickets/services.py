@@ -163,17 +163,18 @@ def ticket_create(
     first_response_due, resolution_due = sla_dues(
         created_at=timezone.now(), priority=Ticket.Priority.NORMAL
     )
+    # Ticket.save() inserts in a savepoint of its own (to draw another reference on a clash), so
+    # a failed INSERT leaves this transaction usable without a second savepoint here.
     try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                name=name,
-                email=email,
-                message=message,
-                submission_token=submission_token,
-                source_page=source_page,
-                first_response_due=first_response_due,
-                resolution_due=resolution_due,
-            )
+        ticket = Ticket.objects.create(
+            name=name,
+            email=email,
+            message=message,
+            submission_token=submission_token,
+            source_page=source_page,
+            first_response_due=first_response_due,
+            resolution_due=resolution_due,
+        )
     except IntegrityError:
         # The same form sent twice at once: the other request created the ticket.
         return Ticket.objects.get(submission_token=submission_token), False

@@ -287,13 +287,23 @@ def test_help_page_kept_for_one_language_is_never_served_in_the_other(client, se
 
 
 def test_english_help_page_sends_its_forms_to_english_addresses(client, seed):
-    entry = FaqEntry.objects.first()
-
     response = client.get("/en/")
 
     assert 'action="/en/kontakt/#kontakt"' in response.text
     assert 'data-suggest-url="/en/kontakt/forslag/"' in response.text
-    assert f'action="/en/svar/{entry.pk}/tilbakemelding/"' in response.text
+    assert 'id="faq-vote" method="post" action="/en/svar/tilbakemelding/"' in response.text
+
+
+def test_english_help_page_marks_its_interface_english_inside_the_norwegian_answers(client, seed):
+    entry = FaqEntry.objects.first()
+
+    response = client.get("/en/")
+
+    assert '<div class="faq-list" lang="nb" data-faq-list>' in response.text
+    assert (
+        f'<p lang="en">Was this answer helpful? <button form="faq-vote" name="ja" '
+        f'value="{entry.pk}">Yes</button>'
+    ) in response.text
 
 
 def test_english_contact_form_with_errors_comes_back_in_english(client, seed):

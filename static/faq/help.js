@@ -24,9 +24,13 @@
     var empty = block.querySelector("[data-faq-empty]");
     var list = block.querySelector("[data-faq-list]");
     var entries = Array.prototype.slice.call(list.querySelectorAll(":scope > details"));
+    // The summary is the question, then (staff preview) a "Hidden" badge after a space.
     var questions = new Map(entries.map(function (entry) {
-      var span = entry.querySelector("[data-faq-question]");
-      return [entry.id, { span: span, text: span.textContent }];
+      var summary = entry.querySelector("summary");
+      var badge = summary.querySelector(".badge");
+      var text = summary.textContent;
+      if (badge) { text = text.slice(0, text.length - badge.textContent.length - 1); }
+      return [entry.id, { summary: summary, badge: badge, text: text }];
     }));
     var timer, asked = 0;
     // Only the last query of a typing burst is counted: the one still there after LOG_DELAY.
@@ -66,13 +70,14 @@
 
     function mark(entry, pieces) {
       var question = questions.get(entry.id);
-      question.span.replaceChildren.apply(question.span, (pieces || [[question.text, false]])
-        .map(function (piece) {
-          if (!piece[1]) { return document.createTextNode(piece[0]); }
-          var marked = document.createElement("mark");
-          marked.textContent = piece[0];
-          return marked;
-        }));
+      var nodes = (pieces || [[question.text, false]]).map(function (piece) {
+        if (!piece[1]) { return document.createTextNode(piece[0]); }
+        var marked = document.createElement("mark");
+        marked.textContent = piece[0];
+        return marked;
+      });
+      if (question.badge) { nodes.push(document.createTextNode(" "), question.badge); }
+      question.summary.replaceChildren.apply(question.summary, nodes);
     }
 
     function show(results, query) {
@@ -111,16 +116,27 @@
     });
   }
 
-  function setUpFeedback(form) {
+  // One form (help_page.html) takes every answer's vote: the button pressed names the answer.
+  // Its thanks goes in a status line made beside the buttons when the first vote is sent, so
+  // the line exists before its text arrives and screen readers announce it.
+  function setUpVotes(form) {
     form.addEventListener("submit", function (event) {
-      event.preventDefault();
       var button = event.submitter;
-      var body = new URLSearchParams({ svar: button ? button.value : "ja" });
-      var status = form.querySelector("[data-faq-feedback-status]");
+      if (!button) { return; }
+      event.preventDefault();
+      var line = button.parentNode;
+      var status = line.querySelector("[role=status]");
+      if (!status) {
+        status = document.createElement("span");
+        status.className = "faq-feedback-status";
+        status.setAttribute("role", "status");
+        line.insertBefore(status, line.querySelector(".faq-permalink"));
+      }
+      var body = new URLSearchParams([[button.name, button.value]]);
       fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : Promise.reject(); })
         .then(function (data) {
-          form.querySelectorAll("button").forEach(function (b) {
+          line.querySelectorAll("button").forEach(function (b) {
             b.setAttribute("aria-pressed", b === button ? "true" : "false");
           });
           status.textContent = data.message;
@@ -158,7 +174,15 @@
             });
           }
         })
-        .catch(function () { status.textContent = status.dataset.error; });
+        .catch(function () { status.textContent = form.dataset.error; });
+    });
+    // A link to each answer, to copy; without JavaScript the address with #anchor does the same.
+    document.querySelectorAll("details.faq-entry > p").forEach(function (line) {
+      var link = document.createElement("a");
+      link.className = "faq-permalink";
+      link.href = "#" + line.parentNode.id;
+      link.textContent = form.dataset.permalink;
+      line.appendChild(link);
     });
   }
 
@@ -239,7 +263,7 @@
 
   document.querySelectorAll("[data-faq-block]").forEach(setUpSearch);
   document.querySelectorAll("[data-contact-form]").forEach(setUpContactForm);
-  document.querySelectorAll("[data-faq-feedback]").forEach(setUpFeedback);
+  document.querySelectorAll("[data-faq-vote]").forEach(setUpVotes);
   window.addEventListener("hashchange", openTarget);
   openTarget();
 })();
