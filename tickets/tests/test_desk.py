@@ -69,7 +69,8 @@ def form_data(client, url, **fields) -> dict:
     for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         data[name] = chosen[1] if chosen else ""
-    return data | fields
+    # The clicked button's name: without it the page's action bar would take the post.
+    return data | {"_save": "Lagre"} | fields
 
 
 def queued(response) -> list[int]:
