@@ -275,8 +275,9 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     locked.save(update_fields=fields)
     for field in fields:
         setattr(ticket, field, getattr(locked, field))
-    agent = locked.assignee
-    given = "assignee" in changes and actor is not None and agent not in (None, actor)
+    # The assignee is read only when it changed: a status change costs no query for it.
+    agent = locked.assignee if "assignee" in changes else None
+    given = actor is not None and agent not in (None, actor)
     if given and agent.email:
         _emails_queue([assigned_email(locked, agent=agent, by=actor)])
     return TicketEvent.objects.bulk_create(events)

@@ -1202,9 +1202,8 @@ def test_reply_on_the_ticket_page_costs_a_fixed_number_of_queries(
 
     # The ticket; then in one transaction (a savepoint in the test's): the locked ticket and
     # its agent, the repeat check, the message, the status change (its own savepoint, locked
-    # read, update, the assignee for the response targets, event, release), the notification
-    # and its task, the release.
-    with django_assert_num_queries(14):
+    # read, update, event, release), the notification and its task, the release.
+    with django_assert_num_queries(13):
         response = client.post(path, {"body": "Hallo?"})
 
     assert response.status_code == 303
