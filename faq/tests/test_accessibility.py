@@ -180,6 +180,8 @@ def test_keyboard_alone_searches_opens_an_answer_votes_and_reaches_the_contact_f
     page.keyboard.press("Tab")
     expect(form.get_by_label("Hva trenger du help til?")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(form.get_by_label("Vedlegg")).to_be_focused()
+    page.keyboard.press("Tab")
 
     expect(form.get_by_role("button", name="Send melding")).to_be_focused()
 

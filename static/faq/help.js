@@ -140,9 +140,18 @@
             b.setAttribute("aria-pressed", b === button ? "true" : "false");
           });
           status.textContent = data.message;
-          if (data.reasons_url) { reasonsAsk(form, data.reasons_url); }
+          // Under this answer's buttons, not after the page's hidden vote form.
+          if (data.reasons_url) { reasonsAsk(line, data.reasons_url); }
         })
-        .catch(function () { status.textContent = status.dataset.error; });
+        .catch(function () { status.textContent = form.dataset.error; });
+    });
+    // A link to each answer, to copy; without JavaScript the address with #anchor does the same.
+    document.querySelectorAll("details.faq-entry > p").forEach(function (line) {
+      var link = document.createElement("a");
+      link.className = "faq-permalink";
+      link.href = "#" + line.parentNode.id;
+      link.textContent = form.dataset.permalink;
+      line.appendChild(link);
     });
   }
 
@@ -175,14 +184,6 @@
           }
         })
         .catch(function () { status.textContent = form.dataset.error; });
-    });
-    // A link to each answer, to copy; without JavaScript the address with #anchor does the same.
-    document.querySelectorAll("details.faq-entry > p").forEach(function (line) {
-      var link = document.createElement("a");
-      link.className = "faq-permalink";
-      link.href = "#" + line.parentNode.id;
-      link.textContent = form.dataset.permalink;
-      line.appendChild(link);
     });
   }
 
