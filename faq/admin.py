@@ -330,8 +330,8 @@ class FaqFeedbackAdmin(admin.ModelAdmin):
 
 @admin.register(SearchQueryDay)
 class SearchQueryDayAdmin(admin.ModelAdmin):
-    """ "Søk": what visitors searched for in a chosen period, from the log's daily counters, each
-    query with a button that makes a hidden draft entry asking it."""
+    """The search report: what visitors searched for in a chosen period, from the log's daily
+    counters, each query with a button that makes a hidden draft entry asking it."""
 
     report_template = "admin/faq/searchqueryday/report.html"
 
