@@ -3,8 +3,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("tickets", "0010_thread_of_messages")]
-AFTER = [("tickets", "0011_ticket_access_key")]
+BEFORE = [("tickets", "0012_desk_sla_assignment")]
+AFTER = [("tickets", "0013_ticket_access_key")]
 
 
 @pytest.fixture
