@@ -207,17 +207,19 @@ class ContactForm(forms.ModelForm):
 
 
 class TicketPageReplyForm(forms.Form):
-    """The reply box on the customer's ticket page. Attachments (tickets.models.Attachment) are
-    to join it as a FileField here, with enctype="multipart/form-data" on the page's form."""
+    """The reply box on the customer's ticket page, with its files (the page's form is
+    multipart); cleaned to the body and a list of CheckedFile."""
 
     body = forms.CharField(
         label=_("Your reply"),
         max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    attachments = AttachmentsField(label=_("Attachments"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["attachments"].rules_show()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

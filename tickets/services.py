@@ -275,11 +275,11 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     locked.save(update_fields=fields)
     for field in fields:
         setattr(ticket, field, getattr(locked, field))
-    # The assignee is read only when it changed: a status change costs no query for it.
-    agent = locked.assignee if "assignee" in changes else None
-    given = actor is not None and agent not in (None, actor)
-    if given and agent.email:
-        _emails_queue([assigned_email(locked, agent=agent, by=actor)])
+    # The assignee is read only when the ticket was given to someone: a status change costs
+    # no query for it.
+    given = "assignee" in changes and actor is not None
+    if given and locked.assignee_id not in (None, actor.pk) and locked.assignee.email:
+        _emails_queue([assigned_email(locked, agent=locked.assignee, by=actor)])
     return TicketEvent.objects.bulk_create(events)
 
 
@@ -348,11 +348,11 @@ def ticket_customer_replied(*, ticket: Ticket, message: Message) -> None:
 
 
 @transaction.atomic
-def ticket_page_reply(*, ticket: Ticket, body: str) -> Message:
-    """The customer's answer on their ticket page, filed as an emailed answer is: into the
-    thread, the ticket reopened when waiting or resolved, its agent told (on commit, by the
-    worker). The same text sent again within PAGE_REPLY_REPEAT_SECONDS (a double click) returns
-    the first message.
+def ticket_page_reply(*, ticket: Ticket, body: str, attachments: list[CheckedFile] = ()) -> Message:
+    """The customer's answer on their ticket page, with its checked attachments, filed as an
+    emailed answer is: into the thread, the ticket reopened when waiting or resolved, its agent
+    told (on commit, by the worker). The same text sent again within PAGE_REPLY_REPEAT_SECONDS
+    (a double click) returns the first message.
 
     Raises TicketClosed for a closed ticket and TicketAnonymised for an anonymised one, even
     when that happened since `ticket` was read.
@@ -378,6 +378,8 @@ def ticket_page_reply(*, ticket: Ticket, body: str) -> Message:
         author_name=locked.name,
         body=body,
     )
+    if attachments:
+        attachments_store(message=message, files=attachments)
     ticket_customer_replied(ticket=locked, message=message)
     ticket.status = locked.status
     return message

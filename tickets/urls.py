@@ -11,6 +11,11 @@ urlpatterns = [
     path("vedlegg/<int:pk>/miniatyr/", views.attachment_thumbnail, name="attachment_thumbnail"),
     # Before the thanks page's catch-all slug; the token holds dots, which no slug does.
     path("sak/<str:token>/", views.ticket_page, name="ticket_page"),
+    path(
+        "sak/<str:token>/vedlegg/<int:pk>/",
+        views.ticket_page_attachment,
+        name="ticket_page_attachment",
+    ),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]

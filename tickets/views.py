@@ -5,6 +5,7 @@ from anymail.exceptions import AnymailWebhookValidationFailure
 from django.conf import settings
 from django.contrib import messages
 from django.core.signing import BadSignature, constant_time_compare
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -20,7 +21,11 @@ from faq.responses import form_token_new, form_token_read
 from faq.search_log import search_ticketed
 from sekvens_help.clients import client_ip
 from sekvens_help.origin import Origin, cross_site_refused, foreign_origin_refused, request_origin
-from tickets.attachments import attachment_response, attachment_thumbnail_response
+from tickets.attachments import (
+    attachment_for_customer,
+    attachment_response,
+    attachment_thumbnail_response,
+)
 from tickets.forms import ContactForm, TicketPageReplyForm
 from tickets.models import Attachment, Message, Ticket
 from tickets.references import page_token_read, reference_normalize
@@ -126,20 +131,21 @@ def ticket_page(request, token):
     they can see, and a reply box. A wrong, forged, renewed or erased link is a plain 404."""
     ticket = _ticket_of_token(token)
     if ticket is None:
-        # Past TICKET_PAGE_MISS_RATE_LIMIT an address's wrong links get 429. A right link needs
-        # our signature, which no number of tries finds, so it is never refused: a customer
-        # behind the same address as a guesser still reads their case, and the request that
-        # opens a page touches no cache.
-        if _limited(request, "ticket_page_miss", settings.TICKET_PAGE_MISS_RATE_LIMIT):
-            return render(request, "429.html", {"is_ticket_page": True}, status=429)
-        raise Http404
-    form = TicketPageReplyForm(request.POST if request.method == "POST" else None)
+        return _ticket_page_miss(request)
+    is_post = request.method == "POST"
+    form = TicketPageReplyForm(
+        request.POST if is_post else None, request.FILES if is_post else None
+    )
     status = 200
     if form.is_bound and form.is_valid():
         if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
             return render(request, "429.html", {"is_ticket_page": True}, status=429)
         try:
-            ticket_page_reply(ticket=ticket, body=form.cleaned_data["body"])
+            ticket_page_reply(
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
         except TicketAnonymised:
             raise Http404 from None
         except TicketClosed:
@@ -154,6 +160,13 @@ def ticket_page(request, token):
         ticket.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic="")
         .select_related("author")
         .only("kind", "body", "created_at", "author", "author__first_name")
+        # One query for the files of the whole thread, however many there are.
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.only("message_id", "filename", "size"),
+            )
+        )
     )
     response = render(
         request,
@@ -164,10 +177,33 @@ def ticket_page(request, token):
             "is_closed": ticket.status == Ticket.Status.CLOSED,
             "thread": thread,
             "form": form,
+            "token": token,
         },
         status=status,
     )
     return _ticket_page_headers(response)
+
+
+@require_GET
+def ticket_page_attachment(request, token, pk):
+    """A file of the ticket's public thread, for the holder of the page's link only: anything
+    else (another ticket's file, an internal note's, an old link) is the page's 404, and counts
+    as a miss of a wrong link."""
+    ticket = _ticket_of_token(token)
+    found = ticket and attachment_for_customer(ticket=ticket, pk=pk)
+    if not found:
+        return _ticket_page_miss(request)
+    return attachment_response(found)
+
+
+def _ticket_page_miss(request):
+    # Past TICKET_PAGE_MISS_RATE_LIMIT an address's wrong links get 429. A right link needs
+    # our signature, which no number of tries finds, so it is never refused: a customer
+    # behind the same address as a guesser still reads their case, and the request that
+    # opens a page touches no cache.
+    if _limited(request, "ticket_page_miss", settings.TICKET_PAGE_MISS_RATE_LIMIT):
+        return render(request, "429.html", {"is_ticket_page": True}, status=429)
+    raise Http404
 
 
 def _limited(request, group: str, rate: str) -> bool:

@@ -1,9 +1,14 @@
 import re
+import sys
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from io import BytesIO, StringIO, TextIOWrapper
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -13,7 +18,7 @@ from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Ticket
 from tickets.references import reference_normalize
 from tickets.services import ticket_reply
-from tickets.tests.attachment_files import jpeg, png
+from tickets.tests.attachment_files import jpeg, pdf, png
 
 # The live server and the worker each commit in transactions of their own (see worker_run).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -424,3 +429,127 @@ def test_customer_opens_the_link_in_a_reply_reads_it_and_answers_on_the_page(
     assert page.url == link
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
+
+
+def answer_to(sent, *, body: str) -> bytes:
+    """The customer's answer to an email we sent, as their mail program writes it: to its
+    Reply-To, naming its Message-ID, our text quoted below."""
+    answer = EmailMessage()
+    answer["From"] = "Kari Nordmann <kari@example.no>"
+    answer["To"] = sent["Reply-To"]
+    answer["Subject"] = f"Re: {sent['Subject']}"
+    answer["Message-ID"] = make_msgid(domain="example.no")
+    answer["In-Reply-To"] = sent["Message-ID"]
+    answer["References"] = sent["Message-ID"]
+    quoted = "\n".join(f"> {line}" for line in sent.get_body(["plain"]).get_content().splitlines())
+    answer.set_content(f"{body}\n\nOn Wed, 2 Dec 2026 at 10:12, Sekvens wrote:\n{quoted}\n")
+    return answer.as_bytes()
+
+
+def receive_mail(raw: bytes, monkeypatch) -> str:
+    """`manage.py receive_mail` with the email on its standard input, as the mail server's pipe
+    runs it (in this process: the test database lives in it); returns what it printed."""
+    monkeypatch.setattr(sys, "stdin", TextIOWrapper(BytesIO(raw)))
+    output = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("receive_mail", stdout=output)
+    assert exited.value.code == 0
+    return output.getvalue().strip()
+
+
+def test_customer_and_agent_write_by_form_email_mailbox_admin_and_ticket_page_with_files(
+    page,
+    browser,
+    live_server,
+    seed,
+    agent,
+    smtp_server,
+    imap_server,
+    worker_run,
+    settings,
+    monkeypatch,
+    tmp_path,
+):
+    settings.SITE_URL = live_server.url
+    photo, answer_pdf = tmp_path / "ødelagt skjerm.jpg", tmp_path / "bruksanvisning.pdf"
+    photo.write_bytes(jpeg())
+    answer_pdf.write_bytes(pdf())
+    # The customer writes with a photo attached.
+    page.goto("/")
+    form = contact_form_fill(page, message="Skjermen er knust, se bildet.")
+    form.get_by_label("Vedlegg").set_input_files(photo)
+    form.get_by_role("button", name="Send melding").click()
+    page.wait_for_url(SUCCESS_URL)
+    ticket = Ticket.objects.get()
+    worker_run()
+    confirmation = next(m for m in smtp_server.messages if m["To"] == "kari@example.no")
+    assert confirmation["Subject"] == f"[{ticket.reference}] Vi har mottatt meldingen din"
+
+    # Two answers to the confirmation: one through the mail server's pipe, one into the mailbox.
+    piped = receive_mail(answer_to(confirmation, body="Den er kjøpt i mars."), monkeypatch)
+    imap_server.deliver(answer_to(confirmation, body="Serienummeret er 12345."))
+    call_command("fetch_mail", stdout=StringIO())
+
+    assert piped.endswith(ticket.reference)
+    assert imap_server.messages("INBOX") == []
+    # The agent sees both in the thread, and the photo's thumbnail.
+    desk = browser.new_context(locale="nb-NO", base_url=live_server.url)
+    desk.set_default_timeout(5_000)
+    agent_page = desk.new_page()
+    change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    admin_log_in(agent_page, username="agent", password=AGENT_PASSWORD, next_path=change_path)
+    thread = agent_page.get_by_role("group", name="Samtalen")
+    expect(thread.locator(".field-body .readonly")).to_have_text(
+        ["Skjermen er knust, se bildet.", "Den er kjøpt i mars.", "Serienummeret er 12345."]
+    )
+    thumbnail = agent_page.get_by_role("img", name="ødelagt skjerm.jpg")
+    expect(thumbnail).to_be_visible()
+    assert thumbnail.evaluate("image => image.complete && image.naturalWidth") == 200
+
+    # The agent answers with a PDF; the worker sends it.
+    new_note = agent_page.get_by_role("group", name="Nytt notat eller svar").locator(
+        "#messages-2-0"
+    )
+    new_note.get_by_label("Type").select_option(label="Svar til kunden")
+    new_note.get_by_label("Tekst").fill("Her er bruksanvisningen for bytte av skjerm.")
+    new_note.locator("input[type=file]").set_input_files(answer_pdf)
+    agent_page.get_by_role("button", name="Lagre og fortsett å redigere").click()
+    expect(agent_page.locator(".messagelist .success")).to_be_visible()
+    worker_run()
+    reply = next(
+        m
+        for m in smtp_server.messages
+        if m["Subject"] == f"[{ticket.reference}] Svar på henvendelsen din"
+    )
+    assert [part.get_filename() for part in reply.iter_attachments()] == ["bruksanvisning.pdf"]
+    text = reply.get_body(["plain"]).get_content()
+    link = re.search(rf"{re.escape(live_server.url)}/sak/\S+/", text)[0]
+
+    # The customer opens the page from that email, reads the answer and downloads the PDF.
+    page.goto(link)
+    messages = page.locator("[data-ticket-thread] > li")
+    expect(messages).to_have_count(4)
+    expect(messages.nth(3)).to_contain_text("Her er bruksanvisningen for bytte av skjerm.")
+    expect(messages.nth(0).get_by_role("link")).to_have_text("ødelagt skjerm.jpg")
+    download_link = messages.nth(3).get_by_role("link", name="bruksanvisning.pdf")
+    with page.expect_download() as download_info:
+        download_link.click()
+    assert download_info.value.suggested_filename == "bruksanvisning.pdf"
+    assert download_info.value.path().read_bytes() == answer_pdf.read_bytes()
+    response = page.request.get(download_link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "private, no-store"
+    assert response.body() == answer_pdf.read_bytes()
+
+    # And answers on the page: there, and in the agent's thread.
+    page.get_by_label("Svaret ditt").fill("Takk, da bytter jeg den selv.")
+    page.get_by_role("button", name="Send svar").click()
+    expect(page.get_by_role("status")).to_have_text("Takk! Svaret ditt er lagt til i saken.")
+    expect(messages).to_have_count(5)
+    expect(messages.nth(4)).to_contain_text("Takk, da bytter jeg den selv.")
+    agent_page.reload()
+    expect(thread.locator(".field-body .readonly").last).to_have_text(
+        "Takk, da bytter jeg den selv."
+    )
+    desk.close()

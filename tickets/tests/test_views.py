@@ -6,6 +6,7 @@ from html import unescape
 import pytest
 from django.core.cache import cache
 from django.core.signing import get_cookie_signer
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -1186,10 +1187,11 @@ def test_replies_past_the_reply_limit_get_429_and_are_not_filed(client, page_tic
     assert client.get(page_path(page_ticket)).status_code == 200
 
 
-def test_ticket_page_is_read_in_two_queries(client, page_ticket, django_assert_num_queries):
+def test_ticket_page_is_read_in_three_queries(client, page_ticket, django_assert_num_queries):
     path = page_path(page_ticket)
 
-    with django_assert_num_queries(2):
+    # The ticket, its public thread, the thread's attachments.
+    with django_assert_num_queries(3):
         response = client.get(path)
 
     assert response.status_code == 200
@@ -1275,3 +1277,168 @@ def test_customer_opens_their_page_by_the_link_in_the_confirmation_email(
     assert "Fakturaen for mars mangler." in response.text
     html = confirmation.get_body(["html"]).get_content()
     assert f'<a href="{link}">' in html
+
+
+def _attach(message, *files):
+    return attachments_store(
+        message=message,
+        files=[attachment_check(name=name, content=content) for name, content in files],
+    )
+
+
+def _file_path(ticket, attachment, token=None):
+    token = token or ticket.page_url().split("/")[-2]
+    return reverse("tickets:ticket_page_attachment", kwargs={"token": token, "pk": attachment.pk})
+
+
+def test_ticket_page_lists_the_files_of_the_public_thread_with_their_links(client, page_ticket):
+    first, reply, note = page_ticket.messages.order_by("pk")[:3]
+    [photo] = _attach(first, ("kvittering.png", png()))
+    [invoice] = _attach(reply, ("faktura mars.pdf", pdf()))
+    [secret] = _attach(note, ("notat.pdf", pdf()))
+
+    response = client.get(page_path(page_ticket))
+
+    lists = re.findall(
+        r"<ul class=\"ticket-message-attachments\"[^>]*>(.*?)</ul>", response.text, re.S
+    )
+    links = [
+        re.findall(r'<a href="([^"]+)" download>([^<]+)</a> \(([^)]+)\)', each) for each in lists
+    ]
+    assert links == [
+        [(_file_path(page_ticket, photo), "kvittering.png", filesizeformat(photo.size))],
+        [(_file_path(page_ticket, invoice), "faktura mars.pdf", filesizeformat(invoice.size))],
+    ]
+    assert "notat.pdf" not in response.text
+    assert _file_path(page_ticket, secret) not in response.text
+
+
+def test_file_link_on_the_ticket_page_downloads_the_file(client, page_ticket):
+    reply = page_ticket.messages.get(kind=Message.Kind.PUBLIC)
+    [invoice] = _attach(reply, ("faktura mars.pdf", pdf()))
+
+    response = client.get(_file_path(page_ticket, invoice))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf()
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"faktura mars.pdf\"; filename*=UTF-8''faktura%20mars.pdf"
+    )
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_file_links_for_anything_but_the_tickets_own_public_files_are_a_plain_404(
+    client, page_ticket, make_ticket_row
+):
+    note = page_ticket.messages.get(kind=Message.Kind.INTERNAL)
+    [noted] = _attach(note, ("notat.pdf", pdf()))
+    other = make_ticket_row(name="Per", email="per@example.no", message="Min faktura")
+    [others] = _attach(other.messages.get(), ("per.pdf", pdf()))
+    [own] = _attach(page_ticket.messages.get(kind=Message.Kind.PUBLIC), ("svar.pdf", pdf()))
+    old = page_ticket.page_url().split("/")[-2]
+    ticket_page_link_renew(ticket=page_ticket, actor=None)
+
+    paths = [
+        _file_path(page_ticket, others),
+        _file_path(page_ticket, noted),
+        _file_path(page_ticket, own, token=old),
+        _file_path(page_ticket, own, token=_forged(page_ticket)),
+        _file_path(page_ticket, own).replace(f"/{own.pk}/", "/999999/"),
+    ]
+
+    assert [client.get(path).status_code for path in paths] == [404] * 5
+    assert client.get(_file_path(page_ticket, own)).status_code == 200
+
+
+def test_wrong_file_links_count_as_misses_of_the_page(client, page_ticket, settings):
+    settings.TICKET_PAGE_MISS_RATE_LIMIT = "2/10m"
+    note = page_ticket.messages.get(kind=Message.Kind.INTERNAL)
+    [noted] = _attach(note, ("notat.pdf", pdf()))
+    wrong_page = reverse("tickets:ticket_page", kwargs={"token": "x"})
+
+    statuses = [
+        client.get(_file_path(page_ticket, noted)).status_code,
+        client.get(wrong_page).status_code,
+        client.get(_file_path(page_ticket, noted)).status_code,
+    ]
+
+    assert statuses == [404, 404, 429]
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_ticket_page_with_files_is_read_in_three_queries(
+    client, page_ticket, django_assert_num_queries, count
+):
+    first, reply = page_ticket.messages.order_by("pk")[:2]
+    for message in (first, reply):
+        _attach(message, *[(f"bilde {n}.png", png()) for n in range(count)])
+    path = page_path(page_ticket)
+
+    with django_assert_num_queries(3):
+        response = client.get(path)
+
+    assert response.text.count(" download>bilde ") == 2 * count
+
+
+def test_reply_on_the_page_with_files_stores_them_on_the_reply(client, page_ticket):
+    response = client.post(
+        page_path(page_ticket),
+        {
+            "body": "Her er kvitteringen.",
+            "attachments": [upload("kvittering.jpg", jpeg(), "image/jpeg"), upload("a.pdf", pdf())],
+        },
+    )
+
+    assert response.status_code == 303
+    message = page_ticket.messages.get(channel=Message.Channel.PAGE)
+    assert message.body == "Her er kvitteringen."
+    assert [(a.filename, a.content_type, bool(a.thumbnail)) for a in message.attachments.all()] == [
+        ("kvittering.jpg", "image/jpeg", True),
+        ("a.pdf", "application/pdf", False),
+    ]
+    page = client.get(page_path(page_ticket))
+    assert "kvittering.jpg</a>" in page.text
+
+
+def test_reply_box_is_a_multipart_form_that_names_the_file_rules(client, page_ticket):
+    response = client.get(page_path(page_ticket))
+
+    assert 'enctype="multipart/form-data"' in response.text
+    assert re.search(r'<input type="file" name="attachments"[^>]* multiple', response.text)
+    assert 'accept="image/jpeg,' in response.text
+    assert "Opptil" in response.text
+
+
+def test_refused_file_on_the_page_says_why_in_norwegian_and_keeps_the_reply(client, page_ticket):
+    response = client.post(
+        page_path(page_ticket),
+        {
+            "body": "Se vedlagt program.",
+            "attachments": [upload("faktura.exe", EXE, "application/pdf")],
+        },
+    )
+
+    assert response.status_code == 400
+    assert error_next_to(response, "attachments") == (
+        "«faktura.exe» er ikke en filtype vi tar imot. "
+        "Du kan legge ved JPEG, PNG, GIF, WebP, HEIC, PDF. "
+        "Alt annet du skrev er tatt vare på, men filene må velges på nytt."
+    )
+    assert typed_value(response, "body") == "Se vedlagt program."
+    assert not page_ticket.messages.filter(channel=Message.Channel.PAGE).exists()
+
+
+def test_reply_with_files_costs_a_fixed_number_of_queries(
+    client, page_ticket, django_assert_num_queries
+):
+    path = page_path(page_ticket)
+    files = [upload(f"bilde {n}.png", png()) for n in range(3)]
+
+    # As a reply without files, and one bulk insert of the attachments.
+    with django_assert_num_queries(14):
+        response = client.post(path, {"body": "Bilder", "attachments": files})
+
+    assert response.status_code == 303
+    assert page_ticket.messages.get(channel=Message.Channel.PAGE).attachments.count() == 3
