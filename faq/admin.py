@@ -112,20 +112,19 @@ class HelpFormBlockAdmin(SortableFilesMixin, SortableAdminBase, admin.ModelAdmin
     inlines = [FormFieldInline]
 
 
-class ArchivedFilter(admin.SimpleListFilter):
-    """Entries an import archived are left out of the list until an editor asks for them."""
-
-    title = _("archived")
-    parameter_name = "archived"
+class DefaultNoFilter(admin.SimpleListFilter):
+    """A yes/all filter whose unfiltered choice is "no": the list shows what is left to see
+    until an editor asks for the rest. Subclasses name `yes_label`, `default_label` and filter in
+    `queryset` on "yes", "all" or None (the default)."""
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Archived")), ("all", _("All"))]
+        return [("yes", self.yes_label), ("all", _("All"))]
 
     def choices(self, changelist):
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": _("Not archived"),
+            "display": self.default_label,
         }
         for value, title in self.lookup_choices:
             yield {
@@ -133,6 +132,15 @@ class ArchivedFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: value}),
                 "display": title,
             }
+
+
+class ArchivedFilter(DefaultNoFilter):
+    """Entries an import archived are left out of the list until an editor asks for them."""
+
+    title = _("archived")
+    parameter_name = "archived"
+    yes_label = _("Archived")
+    default_label = _("Not archived")
 
     def queryset(self, request, queryset):
         if self.value() == "all":
@@ -262,27 +270,13 @@ class SynonymAdmin(admin.ModelAdmin):
     fields = ["word", "equivalents"]
 
 
-class FeedbackDoneFilter(admin.SimpleListFilter):
+class FeedbackDoneFilter(DefaultNoFilter):
     """The queue shows what is still to do until an editor asks for what was done."""
 
     title = _("status")
     parameter_name = "done"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Done")), ("all", _("All"))]
-
-    def choices(self, changelist):
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": _("Not done"),
-        }
-        for value, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": title,
-            }
+    yes_label = _("Done")
+    default_label = _("Not done")
 
     def queryset(self, request, queryset):
         if self.value() == "all":
