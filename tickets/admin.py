@@ -5,10 +5,13 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -16,16 +19,19 @@ from django.utils.translation import ngettext
 
 from tickets.desk import QUEUE_PARAMETER, change_context, desk_urls, queue_url
 from tickets.forms import AttachmentsField
+from tickets.macros import PLACEHOLDERS, macro_placeholders_unknown
 from tickets.models import (
     AGENT_GROUP,
     Message,
     OutboundEmail,
+    SavedReply,
     SuggestionImpression,
     Ticket,
     TicketEvent,
 )
 from tickets.queue import TABS
 from tickets.references import reference_legacy_id, reference_normalize
+from tickets.saved_views import saved_view_parameters, saved_view_query, saved_views_for
 from tickets.services import (
     TRACKED_FIELDS,
     ticket_change,
@@ -36,6 +42,8 @@ from tickets.services import (
 )
 from tickets.sla import RUNNING, business_add, next_due, time_left_text
 from tickets.workflow import TransitionRefused, transition_allowed
+
+OTHER_TICKETS_SHOWN = 10
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -178,11 +186,18 @@ class NewNoteForm(forms.ModelForm):
     )
 
     attachments = AttachmentsField(label=_("attachments"))
+    # The saved reply the picker inserted (static/tickets/macros.js): its status and priority
+    # are set when the reply is saved.
+    saved_reply = forms.ModelChoiceField(
+        queryset=SavedReply.objects.all(),
+        required=False,
+        widget=forms.HiddenInput(attrs={"data-saved-reply": ""}),
+    )
 
     class Meta:
         model = Message
         fields = ["kind", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+        widgets = {"body": forms.Textarea(attrs={"rows": 5, "data-reply-box": ""})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -213,11 +228,19 @@ class NewNoteInline(admin.StackedInline):
 class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TicketEvent
     verbose_name_plural = _("history")
-    fields = ["created_at", "actor", "what", "old_value", "new_value"]
+    fields = ["created_at", "actor", "what", "old_value", "to_value"]
     readonly_fields = fields
+
+    @admin.display(description=_("to"))
+    def to_value(self, event):
+        if event.field == "channel" and event.new_value in Message.Channel.values:
+            return Message.Channel(event.new_value).label
+        return event.new_value
 
     @admin.display(description=_("what"))
     def what(self, event):
+        if event.field == "channel":
+            return _("created by an agent, from")
         try:
             return Ticket._meta.get_field(event.field).verbose_name
         except FieldDoesNotExist:
@@ -278,6 +301,7 @@ class TicketAdmin(admin.ModelAdmin):
         "customer_page",
         ("status", "priority", "assignee"),
         ("name", "email"),
+        "other_tickets",
         "message",
         ("created_at", "first_response_at", "resolved_at"),
         ("time_left", "first_response_due", "resolution_due"),
@@ -289,6 +313,7 @@ class TicketAdmin(admin.ModelAdmin):
         "customer_page",
         "name",
         "email",
+        "other_tickets",
         "message",
         "created_at",
         "first_response_at",
@@ -322,6 +347,34 @@ class TicketAdmin(admin.ModelAdmin):
             _("Open the page"),
         )
 
+    @admin.display(description=_("the customer's other tickets"))
+    def other_tickets(self, ticket):
+        # One query, however many there are: the latest few, and a search for the rest.
+        if not ticket.email:
+            return "-"
+        others = list(
+            Ticket.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower=ticket.email.lower())
+            .exclude(pk=ticket.pk)
+            .order_by("-created_at")
+            .only("pk", "reference", "status", "message", "created_at")[: OTHER_TICKETS_SHOWN + 1]
+        )
+        search = reverse("admin:tickets_ticket_changelist") + "?" + urlencode({"q": ticket.email})
+        return render_to_string(
+            "admin/tickets/other_tickets.html",
+            {
+                "tickets": [
+                    (
+                        other,
+                        Truncator(" ".join(other.message.split())).chars(50),
+                        reverse("admin:tickets_ticket_change", args=[other.pk]),
+                    )
+                    for other in others[:OTHER_TICKETS_SHOWN]
+                ],
+                "more_url": search if len(others) > OTHER_TICKETS_SHOWN else "",
+            },
+        )
+
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
         return f"{ticket.name} <{ticket.email}>"
@@ -336,7 +389,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["tickets/desk.css"]}
-        js = ["tickets/desk.js"]
+        js = ["tickets/desk.js", "tickets/macros.js"]
 
     def get_urls(self):
         return desk_urls(self) + super().get_urls()
@@ -356,6 +409,21 @@ class TicketAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = change_context(self, request, object_id) | (extra_context or {})
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # The saved views as tabs (one query), the one showing now marked.
+        current = saved_view_query(request.GET.urlencode(), allowed=saved_view_parameters(self))
+        views = [
+            {
+                "view": view,
+                "url": f"{reverse('admin:tickets_ticket_changelist')}?{view.query}",
+                "is_current": view.query == current,
+                "is_own": view.owner_id == request.user.pk,
+            }
+            for view in saved_views_for(user=request.user)
+        ]
+        context = {"saved_views": views, "saved_view_query": current}
+        return super().changelist_view(request, context | (extra_context or {}))
 
     def response_change(self, request, obj):
         # Opened from the queue, "save" goes back to it, to the same tab.
@@ -402,17 +470,42 @@ class TicketAdmin(admin.ModelAdmin):
         # not the form's unsaved copies (no created_at yet, so str() on them fails).
         notes = formset.save(commit=False)
         files = {id(f.instance): f.cleaned_data.get("attachments", []) for f in formset.forms}
-        formset.new_objects = [
-            ticket_reply(
-                ticket=form.instance,
-                author=request.user,
-                body=note.body.strip(),
-                is_public=note.kind == Message.Kind.PUBLIC,
-                attachments=files.get(id(note), []),
+        macros = {id(f.instance): f.cleaned_data.get("saved_reply") for f in formset.forms}
+        formset.new_objects = []
+        for note in notes:
+            if note.pk is not None or not note.body.strip():
+                continue
+            formset.new_objects.append(
+                ticket_reply(
+                    ticket=form.instance,
+                    author=request.user,
+                    body=note.body.strip(),
+                    is_public=note.kind == Message.Kind.PUBLIC,
+                    attachments=files.get(id(note), []),
+                )
             )
-            for note in notes
-            if note.pk is None and note.body.strip()
-        ]
+            if macro := macros.get(id(note)):
+                self._saved_reply_apply(request, form, macro)
+
+    def _saved_reply_apply(self, request, form, macro):
+        # What the agent chose on the page themselves wins over what the saved reply would set.
+        changes = {
+            field: getattr(macro, field)
+            for field in ["status", "priority"]
+            if getattr(macro, field) and field not in form.changed_data
+        }
+        if not changes:
+            return
+        try:
+            ticket_change(ticket=form.instance, actor=request.user, **changes)
+        except TransitionRefused as error:
+            # The reply is saved; only the saved reply's status is not.
+            self.message_user(
+                request,
+                _("The reply is saved, but not the status “%(name)s” sets: %(error)s")
+                % {"name": macro.name, "error": error},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
@@ -504,6 +597,39 @@ class TicketAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+class SavedReplyForm(forms.ModelForm):
+    class Meta:
+        model = SavedReply
+        fields = ["name", "body", "status", "priority"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        if unknown := macro_placeholders_unknown(body):
+            raise forms.ValidationError(
+                _("Unknown placeholder: %(unknown)s. Known ones: %(known)s.")
+                % {
+                    "unknown": ", ".join(unknown),
+                    "known": ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS),
+                },
+                code="placeholder",
+            )
+        return body
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    form = SavedReplyForm
+    list_display = ["name", "status", "priority", "updated_at"]
+    list_filter = ["status", "priority"]
+    search_fields = ["name", "body"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(SuggestionImpression)

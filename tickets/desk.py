@@ -1,5 +1,6 @@
 """The agents' desk pages beside the ticket admin: the "needs action" queue (the agents' landing
-page), its live counts, and "take" on a ticket page. Wired in TicketAdmin.get_urls()."""
+page), its live counts, "take" on a ticket page, the reply box's saved replies, a ticket for a
+phone call or a walk-in, and the changelist's saved views. Wired in TicketAdmin.get_urls()."""
 
 from functools import partial
 from math import ceil
@@ -17,9 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from tickets.forms import DeskTicketForm
+from tickets.macros import insertable_dicts, insertables_search
 from tickets.models import AGENT_GROUP, Ticket
 from tickets.queue import TABS, queue_counts, queue_next, queue_tab, queue_tickets
-from tickets.services import ticket_take
+from tickets.saved_views import (
+    SavedViewRefused,
+    saved_view_delete,
+    saved_view_parameters,
+    saved_view_query,
+    saved_view_save,
+)
+from tickets.services import ticket_create_for_customer, ticket_take
 from tickets.sla import ticket_time_left, time_left_text
 
 PER_PAGE = 50
@@ -37,6 +47,22 @@ def desk_urls(model_admin) -> list:
             "queue/counts/",
             wrap(partial(queue_counts_view, model_admin)),
             name="tickets_ticket_queue_counts",
+        ),
+        path("new/", wrap(partial(ticket_new_view, model_admin)), name="tickets_ticket_new"),
+        path(
+            "views/save/",
+            wrap(require_POST(partial(saved_view_save_view, model_admin))),
+            name="tickets_ticket_view_save",
+        ),
+        path(
+            "views/<int:view_id>/delete/",
+            wrap(require_POST(partial(saved_view_delete_view, model_admin))),
+            name="tickets_ticket_view_delete",
+        ),
+        path(
+            "<path:object_id>/replies/",
+            wrap(partial(replies_view, model_admin)),
+            name="tickets_ticket_replies",
         ),
         path(
             "<path:object_id>/take/",
@@ -145,12 +171,93 @@ def take_view(model_admin, request, object_id):
     return HttpResponseRedirect(f"{path}?{query}" if query else path, status=303)
 
 
+def replies_view(model_admin, request, object_id):
+    """The reply box's picker: saved replies and FAQ answers whose names hold the typed letters,
+    rendered for this ticket and this agent."""
+    ticket = model_admin.get_object(request, object_id)
+    if ticket is None:
+        raise Http404
+    if not model_admin.has_change_permission(request, ticket):
+        raise PermissionDenied
+    found = insertables_search(
+        query=request.GET.get("q", "")[:100], ticket=ticket, agent=request.user
+    )
+    return JsonResponse({"results": insertable_dicts(found)})
+
+
+def ticket_new_view(model_admin, request):
+    """A ticket for a customer on the phone or at the counter, written down by the agent."""
+    if not model_admin.has_view_permission(request) or not request.user.has_perm(
+        "tickets.add_ticket"
+    ):
+        raise PermissionDenied
+    form = DeskTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = ticket_create_for_customer(agent=request.user, **form.cleaned_data)
+        model_admin.message_user(
+            request,
+            _("Ticket %(reference)s created.") % {"reference": ticket.reference},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:tickets_ticket_change", args=[ticket.pk]), status=303
+        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("New ticket for a customer"),
+        "opts": model_admin.model._meta,
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/tickets/ticket/new.html", context)
+
+
+def _changelist_url(query: str) -> str:
+    # Always our own changelist: a saved query is only ever appended here, never followed.
+    path = reverse("admin:tickets_ticket_changelist")
+    return f"{path}?{query}" if query else path
+
+
+def saved_view_save_view(model_admin, request):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    query, allowed = request.POST.get("query", ""), saved_view_parameters(model_admin)
+    try:
+        view = saved_view_save(
+            owner=request.user,
+            name=request.POST.get("name", ""),
+            query=query,
+            is_shared=request.POST.get("is_shared") == "on",
+            allowed=allowed,
+        )
+    except SavedViewRefused as error:
+        # Back to the same list, the filter kept, to name it and save again.
+        model_admin.message_user(request, str(error), messages.ERROR)
+        return HttpResponseRedirect(
+            _changelist_url(saved_view_query(query, allowed=allowed)), status=303
+        )
+    model_admin.message_user(
+        request, _("The view “%(name)s” is saved.") % {"name": view.name}, messages.SUCCESS
+    )
+    return HttpResponseRedirect(_changelist_url(view.query), status=303)
+
+
+def saved_view_delete_view(model_admin, request, view_id):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if not saved_view_delete(view_id=view_id, user=request.user):
+        raise Http404
+    model_admin.message_user(request, _("The view is deleted."), messages.SUCCESS)
+    return HttpResponseRedirect(_changelist_url(""), status=303)
+
+
 def change_context(model_admin, request, object_id) -> dict:
-    """What the ticket page adds: "take", and the next ticket of the queue it was opened from."""
+    """What the ticket page adds: "take", the next ticket of the queue it was opened from, the
+    saved replies' picker."""
     ticket = model_admin.get_object(request, object_id)
     if ticket is None:
         return {}
     context = {
+        "replies_url": reverse("admin:tickets_ticket_replies", args=[ticket.pk]),
         "can_take": ticket.assignee_id != request.user.pk
         and model_admin.has_change_permission(request, ticket),
         "take_url": reverse("admin:tickets_ticket_take", args=[ticket.pk])

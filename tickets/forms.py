@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from faq.models import FormField
 from faq.responses import form_token_new, form_token_read
 from tickets.attachments import attachment_types_shown, attachments_check
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 
 # Which of our fields each kind of HelpForm field describes.
 FIELD_FOR_KIND = {
@@ -231,3 +231,51 @@ class TicketPageReplyForm(forms.Form):
                 _("The message contains characters we cannot read."), code="control_characters"
             )
         return body
+
+
+class DeskTicketForm(forms.Form):
+    """A ticket an agent writes down for a customer on the phone or at the counter; checked as
+    the contact form checks what a customer types."""
+
+    name = forms.CharField(label=_("Customer's name"), max_length=100)
+    email = forms.EmailField(label=_("Customer's email"))
+    message = forms.CharField(
+        label=_("What the customer needs"),
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in (Message.Channel.PHONE, Message.Channel.WALK_IN)],
+        initial=Message.Channel.PHONE,
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField(
+        label=_("Email the customer a confirmation with the ticket's link"),
+        required=False,
+        initial=True,
+    )
+    take = forms.BooleanField(label=_("Assign the ticket to me"), required=False, initial=True)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if _has_control_characters(name) or _has_control_characters(_in_a_header(name)):
+            raise forms.ValidationError(
+                _("The name cannot contain line breaks or control characters."),
+                code="control_characters",
+            )
+        return name
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if not _is_sendable(email):
+            raise forms.ValidationError(validate_email.message, code=validate_email.code)
+        return email
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if _has_control_characters(message, allowed="\n\r\t"):
+            raise forms.ValidationError(
+                _("The message contains characters we cannot read."), code="control_characters"
+            )
+        return message

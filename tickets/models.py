@@ -143,6 +143,9 @@ class Message(models.Model):
         PAGE = "page", _("Ticket page")
         CHAT = "chat", _("Chat")
         DESK = "desk", _("Agents' desk")
+        # Written down by an agent (tickets.services.ticket_create_for_customer).
+        PHONE = "phone", _("Phone call")
+        WALK_IN = "walk_in", _("Walk-in")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="messages", verbose_name=_("ticket")
@@ -338,3 +341,70 @@ class SuggestionImpression(models.Model):
 
     def __str__(self):
         return f"{self.entry} ({self.created_at:%Y-%m-%d})"
+
+
+class SavedReply(models.Model):
+    """A ready answer (a macro): text with placeholders (tickets.macros), and optionally the
+    status and priority the ticket gets when the reply is saved."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders: {{ kunde.fornavn }}, {{ kunde.navn }}, {{ kunde.epost }}, "
+            "{{ sak.referanse }}, {{ sak.lenke }}, {{ agent.fornavn }}, {{ agent.navn }}."
+        ),
+    )
+    status = models.CharField(_("set status"), max_length=16, choices=Ticket.Status, blank=True)
+    priority = models.CharField(
+        _("set priority"), max_length=16, choices=Ticket.Priority, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+
+    def __str__(self):
+        return self.name
+
+
+class SavedView(models.Model):
+    """A filter and sort of the ticket changelist under a name: the agent's own, or shared with
+    the team. `query` holds only the changelist's own parameters (tickets.views_saved)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("filter and sort"), max_length=500, blank=True)
+    # A departed agent's shared views stay the team's; their own ones nobody sees again.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="saved_views",
+        verbose_name=_("owner"),
+    )
+    is_shared = models.BooleanField(_("shared with the team"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        indexes = [
+            models.Index(fields=["is_shared", "name"], name="savedview_shared"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="savedview_once")]
+
+    def __str__(self):
+        return self.name

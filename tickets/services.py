@@ -283,6 +283,29 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     return TicketEvent.objects.bulk_create(events)
 
 
+# The channels an agent writes a customer's ticket down from.
+DESK_CHANNELS = [Message.Channel.PHONE, Message.Channel.WALK_IN]
+
+
+@transaction.atomic
+def ticket_create_for_customer(
+    *, name: str, email: str, message: str, channel: str, agent, confirm: bool, take: bool
+) -> Ticket:
+    """A ticket an agent writes down for a customer on the phone or at the counter: the same
+    ticket, thread and emails as the form's (the confirmation only when `confirm`), its first
+    message the customer's on `channel`, the agent named in its history, and theirs if `take`.
+    No form limit applies: the agent is the one asking."""
+    if channel not in DESK_CHANNELS:
+        raise ValueError(f"{channel} is not a channel an agent writes down")
+    ticket, _ = ticket_create(
+        name=name, email=email, message=message, first={"channel": channel}, confirm=confirm
+    )
+    TicketEvent.objects.create(ticket=ticket, actor=agent, field="channel", new_value=channel)
+    if take:
+        ticket_take(ticket=ticket, agent=agent)
+    return ticket
+
+
 def ticket_take(*, ticket: Ticket, agent) -> list[TicketEvent]:
     """The agent takes the ticket: it is theirs, and a new one is open."""
     return ticket_change(ticket=ticket, actor=agent, assignee=agent)

@@ -79,6 +79,12 @@ def test_agent_group_holds_exactly_the_ticket_work_permissions(db):
         "view_ticketevent",
         "view_outboundemail",
         "view_suggestionimpression",
+        # A ticket for a phone call or a walk-in, and the team's saved replies (migration 0014).
+        "add_ticket",
+        "view_savedreply",
+        "add_savedreply",
+        "change_savedreply",
+        "delete_savedreply",
     }
     assert not group.permissions.exclude(content_type__app_label="tickets").exists()
 
@@ -567,8 +573,9 @@ def test_changelist_query_count_does_not_grow_with_tickets(
         for n in range(1, tickets + 1)
     )
 
-    # Session, user, user and group permissions, staff for the assignee filter, count, one page.
-    with django_assert_num_queries(7):
+    # Session, user, user and group permissions, staff for the assignee filter, count, one page,
+    # the saved views' tabs.
+    with django_assert_num_queries(8):
         response = agent_client.get(CHANGELIST, query)
 
     assert response.status_code == 200
@@ -704,8 +711,9 @@ def test_ticket_page_query_count_does_not_grow_with_attachments(
     ContentType.objects.clear_cache()
 
     # Session, user, the ticket, permissions (user, group), the thread with its authors, all its
-    # attachments, the history, the emails, the content type, the staff to assign to.
-    with django_assert_num_queries(11):
+    # attachments, the customer's other tickets, the history, the emails, the content type, the
+    # staff to assign to.
+    with django_assert_num_queries(12):
         response = agent_client.get(change_url(ticket))
 
     assert response.status_code == 200

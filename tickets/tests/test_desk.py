@@ -432,9 +432,9 @@ def test_ticket_page_from_the_queue_query_count_does_not_grow_with_tickets(
     ContentType.objects.clear_cache()
 
     # Session, user, 2FA device, the ticket (read once for the desk context and the form), user
-    # and group permissions, the next ticket, its thread (no attachments to fetch), history and
-    # emails, the content type, the assignee choices.
-    with django_assert_num_queries(12):
+    # and group permissions, the next ticket, the customer's other tickets, its thread (no
+    # attachments to fetch), history and emails, the content type, the assignee choices.
+    with django_assert_num_queries(13):
         response = desk_client.get(change_url(ticket, queue="all"))
 
     assert response.status_code == 200
