@@ -445,3 +445,117 @@ def test_the_changelist_links_to_the_queue(desk_client):
     response = desk_client.get(CHANGELIST)
 
     assert f'<a href="{QUEUE}">Trenger svar</a>' in response.text
+
+
+NEW = reverse("admin:tickets_ticket_new")
+PHONE_CALL = {
+    "name": "Per Hansen",
+    "email": "per@example.no",
+    "message": "Ringte om en dobbel faktura.",
+    "channel": "phone",
+}
+
+
+def test_an_agent_writes_a_phone_call_down_as_the_customers_ticket(desk_client, agent, settings):
+    response = desk_client.post(NEW, PHONE_CALL | {"confirm": "on", "take": "on"})
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == change_url(ticket)
+    assert (ticket.name, ticket.email, ticket.message) == (
+        "Per Hansen",
+        "per@example.no",
+        "Ringte om en dobbel faktura.",
+    )
+    assert (ticket.assignee, ticket.status) == (agent, Ticket.Status.OPEN)
+    first = ticket.messages.get()
+    assert (first.kind, first.channel, first.author) == ("customer", "phone", None)
+    assert ticket.first_response_due is not None
+    kinds = sorted(OutboundEmail.objects.values_list("kind", "to"))
+    assert kinds == [("confirmation", "per@example.no"), ("notification", settings.SUPPORT_EMAIL)]
+    event = TicketEvent.objects.get(field="channel")
+    assert (event.actor, event.new_value) == (agent, "phone")
+
+
+def test_a_walk_in_without_a_confirmation_sends_the_customer_nothing(desk_client):
+    desk_client.post(NEW, PHONE_CALL | {"channel": "walk_in"})
+
+    ticket = Ticket.objects.get()
+    assert ticket.messages.get().channel == "walk_in"
+    assert ticket.assignee is None
+    assert not OutboundEmail.objects.filter(to="per@example.no").exists()
+
+
+def test_the_new_ticket_form_keeps_what_was_typed_and_says_what_is_wrong(desk_client):
+    response = desk_client.post(NEW, PHONE_CALL | {"email": "per@", "name": "Per\nBcc: x"})
+
+    assert response.status_code == 200
+    assert "Navnet kan ikke inneholde linjeskift" in response.text
+    assert "Ringte om en dobbel faktura." in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_only_phone_and_walk_in_can_be_chosen(desk_client):
+    response = desk_client.post(NEW, PHONE_CALL | {"channel": "email"})
+
+    assert response.status_code == 200
+    assert not Ticket.objects.exists()
+
+
+def test_the_new_ticket_page_is_in_norwegian_and_linked_from_the_changelist(desk_client):
+    page = desk_client.get(NEW)
+    changelist = desk_client.get(CHANGELIST)
+
+    assert "<h1>Ny sak for en kunde</h1>" in page.text
+    assert "Telefon" in page.text and "Oppmøte" in page.text
+    assert f'<a href="{NEW}" class="addlink">Ny sak (telefon eller oppmøte)</a>' in changelist.text
+
+
+def test_an_editor_cannot_create_a_ticket_for_a_customer(editor_client):
+    response = editor_client.post(NEW, PHONE_CALL)
+
+    assert response.status_code == 403
+    assert not Ticket.objects.exists()
+
+
+def test_the_ticket_page_lists_the_customers_other_tickets_with_links_and_status(
+    desk_client, make_ticket
+):
+    ticket = make_ticket(email="kari@example.no")
+    older = make_ticket(email="Kari@Example.no", status=Ticket.Status.CLOSED, message="Gammel")
+    make_ticket(email="ola@example.no", message="Noen andre")
+
+    page = desk_client.get(change_url(ticket)).text
+
+    others = re.search(r'<ul class="desk-others">.*?</ul>', page, re.S)[0]
+    assert f'<a href="{change_url(older)}">{older.reference}</a>' in others
+    assert "Lukket" in others and "Gammel" in others
+    assert "Noen andre" not in others
+    assert ticket.reference not in others
+
+
+def test_many_other_tickets_show_the_latest_and_a_search_for_all(desk_client, make_ticket):
+    ticket = make_ticket()
+    for _ in range(12):
+        make_ticket()
+
+    page = desk_client.get(change_url(ticket)).text
+
+    others = re.search(r'<ul class="desk-others">.*?</ul>', page, re.S)[0]
+    assert others.count("<li>") == 10
+    assert f'href="{CHANGELIST}?q=kari%40example.no">Alle kundens saker' in page
+
+
+@pytest.mark.parametrize("count", [2, 50])
+def test_ticket_page_query_count_does_not_grow_with_the_customers_tickets(
+    desk_client, django_assert_num_queries, make_ticket, count
+):
+    tickets = [make_ticket() for _ in range(count)]
+    ContentType.objects.clear_cache()
+
+    # Session, user, 2FA device, the ticket, user and group permissions, the customer's other
+    # tickets, the thread, its attachments, history, emails, the content type, the assignees.
+    with django_assert_num_queries(13):
+        response = desk_client.get(change_url(tickets[0]))
+
+    assert response.status_code == 200

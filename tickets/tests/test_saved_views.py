@@ -110,7 +110,9 @@ def test_the_open_view_is_marked_and_its_filter_applied(agent_client, agent, mak
     response = agent_client.get(f"{CHANGELIST}?{view.query}")
 
     assert [t.pk for t in response.context["cl"].result_list] == [open_.pk]
-    assert f'<a href="{CHANGELIST}?status__exact=open" aria-current="page">Åpne</a>' in response.text
+    assert (
+        f'<a href="{CHANGELIST}?status__exact=open" aria-current="page">Åpne</a>' in response.text
+    )
 
 
 def test_an_agent_deletes_their_own_view(agent_client, agent):
