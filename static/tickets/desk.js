@@ -26,7 +26,7 @@ function deskStart() {
   });
 
   // The new note's kind ("reply" or "internal note") and text, on the ticket page.
-  const replyKind = () => find(".inline-related:not(.empty-form) select[name$='-kind']");
+  const replyKind = () => find("select[name$='-kind']:not([name*='__prefix__'])");
   const replyBox = () => find("[data-reply-box]:not([name*='__prefix__'])");
   function write(kind) {
     const select = replyKind();
