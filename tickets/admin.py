@@ -228,18 +228,13 @@ class NewNoteInline(admin.StackedInline):
 class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TicketEvent
     verbose_name_plural = _("history")
-    fields = ["created_at", "actor", "what", "old_value", "to_value"]
+    fields = ["created_at", "actor", "what", "old_value", "new_value"]
     readonly_fields = fields
-
-    @admin.display(description=_("to"))
-    def to_value(self, event):
-        if event.field == "channel" and event.new_value in Message.Channel.values:
-            return Message.Channel(event.new_value).label
-        return event.new_value
 
     @admin.display(description=_("what"))
     def what(self, event):
         if event.field == "channel":
+            # Values are stored as codes, as a status is ("phone", "walk_in").
             return _("created by an agent, from")
         try:
             return Ticket._meta.get_field(event.field).verbose_name
