@@ -5,19 +5,23 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
-from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tickets.desk import QUEUE_PARAMETER, change_context, desk_urls, queue_url
+from tickets.desk import (
+    QUEUE_PARAMETER,
+    change_context,
+    customer_other_tickets,
+    desk_urls,
+    queue_url,
+)
 from tickets.forms import AttachmentsField
 from tickets.macros import PLACEHOLDERS, macro_placeholders_unknown
 from tickets.models import (
@@ -37,13 +41,12 @@ from tickets.services import (
     ticket_change,
     ticket_page_link_renew,
     ticket_reply,
+    ticket_saved_reply_apply,
     tickets_erase,
     tickets_export,
 )
 from tickets.sla import RUNNING, business_add, next_due, time_left_text
 from tickets.workflow import TransitionRefused, transition_allowed
-
-OTHER_TICKETS_SHOWN = 10
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -344,31 +347,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("the customer's other tickets"))
     def other_tickets(self, ticket):
-        # One query, however many there are: the latest few, and a search for the rest.
-        if not ticket.email:
-            return "-"
-        others = list(
-            Ticket.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower=ticket.email.lower())
-            .exclude(pk=ticket.pk)
-            .order_by("-created_at")
-            .only("pk", "reference", "status", "message", "created_at")[: OTHER_TICKETS_SHOWN + 1]
-        )
-        search = reverse("admin:tickets_ticket_changelist") + "?" + urlencode({"q": ticket.email})
-        return render_to_string(
-            "admin/tickets/other_tickets.html",
-            {
-                "tickets": [
-                    (
-                        other,
-                        Truncator(" ".join(other.message.split())).chars(50),
-                        reverse("admin:tickets_ticket_change", args=[other.pk]),
-                    )
-                    for other in others[:OTHER_TICKETS_SHOWN]
-                ],
-                "more_url": search if len(others) > OTHER_TICKETS_SHOWN else "",
-            },
-        )
+        return render_to_string("admin/tickets/other_tickets.html", customer_other_tickets(ticket))
 
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
@@ -484,15 +463,10 @@ class TicketAdmin(admin.ModelAdmin):
 
     def _saved_reply_apply(self, request, form, macro):
         # What the agent chose on the page themselves wins over what the saved reply would set.
-        changes = {
-            field: getattr(macro, field)
-            for field in ["status", "priority"]
-            if getattr(macro, field) and field not in form.changed_data
-        }
-        if not changes:
-            return
         try:
-            ticket_change(ticket=form.instance, actor=request.user, **changes)
+            ticket_saved_reply_apply(
+                ticket=form.instance, saved_reply=macro, actor=request.user, kept=form.changed_data
+            )
         except TransitionRefused as error:
             # The reply is saved; only the saved reply's status is not.
             self.message_user(

@@ -7,6 +7,7 @@ from math import ceil
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,6 +36,7 @@ from tickets.sla import ticket_time_left, time_left_text
 PER_PAGE = 50
 # Within this many business seconds of its target a ticket is shown as urgent.
 DUE_SOON_SECONDS = 3600
+OTHER_TICKETS_SHOWN = 10
 # The query parameter a ticket page opened from the queue carries: which tab it came from.
 QUEUE_PARAMETER = "queue"
 
@@ -248,6 +250,32 @@ def saved_view_delete_view(model_admin, request, view_id):
         raise Http404
     model_admin.message_user(request, _("The view is deleted."), messages.SUCCESS)
     return HttpResponseRedirect(_changelist_url(""), status=303)
+
+
+def customer_other_tickets(ticket: Ticket) -> dict:
+    """The latest of the customer's other tickets (same address, however capitalised) as rows
+    of (ticket, subject, url), and a search for all of them when there are more; one query."""
+    if not ticket.email:
+        return {"tickets": [], "more_url": ""}
+    others = list(
+        Ticket.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower=ticket.email.lower())
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")
+        .only("pk", "reference", "status", "message", "created_at")[: OTHER_TICKETS_SHOWN + 1]
+    )
+    search = f"{reverse('admin:tickets_ticket_changelist')}?{urlencode({'q': ticket.email})}"
+    return {
+        "tickets": [
+            (
+                other,
+                Truncator(" ".join(other.message.split())).chars(50),
+                reverse("admin:tickets_ticket_change", args=[other.pk]),
+            )
+            for other in others[:OTHER_TICKETS_SHOWN]
+        ],
+        "more_url": search if len(others) > OTHER_TICKETS_SHOWN else "",
+    }
 
 
 def change_context(model_admin, request, object_id) -> dict:

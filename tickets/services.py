@@ -306,6 +306,20 @@ def ticket_create_for_customer(
     return ticket
 
 
+def ticket_saved_reply_apply(*, ticket: Ticket, saved_reply, actor, kept=()) -> list[TicketEvent]:
+    """Give the ticket the status and priority a saved reply sets, once its reply is saved;
+    the fields in `kept` (what the agent chose on the page) stay as they are. Raises
+    TransitionRefused as ticket_change does, changing nothing then."""
+    changes = {
+        field: getattr(saved_reply, field)
+        for field in ["status", "priority"]
+        if getattr(saved_reply, field) and field not in kept
+    }
+    if not changes:
+        return []
+    return ticket_change(ticket=ticket, actor=actor, **changes)
+
+
 def ticket_take(*, ticket: Ticket, agent) -> list[TicketEvent]:
     """The agent takes the ticket: it is theirs, and a new one is open."""
     return ticket_change(ticket=ticket, actor=agent, assignee=agent)
