@@ -144,6 +144,12 @@ class SearchIndex:
         # The weight of a word found in one entry, so that scores mean the same for any count.
         self._idf_scale = math.log(1 + (count - 0.5) / 1.5) or 1.0
         self._expanded: dict[str, dict[str, float]] = {}
+        # What each term brings each entry, worked out once per index: a query only multiplies.
+        self.idfs = {term: self._idf(term) for term in self.terms}
+        self.scored = {
+            term: {number: self._saturate(number, f) for number, f in posting.items()}
+            for term, posting in self.postings.items()
+        }
 
     def __len__(self):
         return len(self.keys)
@@ -175,19 +181,19 @@ class SearchIndex:
         possible = 0.0
         for word in words:
             expansions = self._expansions(word)
-            possible += max(
-                (w * self._idf(t) for t, w in expansions.items()), default=UNKNOWN_WEIGHT
-            )
-            best: dict[int, tuple[float, float]] = {}
-            for term, weight in expansions.items():
-                idf = self._idf(term)
-                for number, frequencies in self.postings[term].items():
-                    score = weight * idf * self._saturate(number, frequencies)
-                    if score > best.get(number, (0.0, 0.0))[0]:
-                        best[number] = (score, weight * idf)
-            for number, (score, share) in best.items():
+            shares = {term: weight * self.idfs[term] for term, weight in expansions.items()}
+            possible += max(shares.values(), default=UNKNOWN_WEIGHT)
+            best: dict[int, float] = {}
+            best_share: dict[int, float] = {}
+            for term, share in shares.items():
+                for number, saturated in self.scored[term].items():
+                    score = share * saturated
+                    if score > best.get(number, 0.0):
+                        best[number] = score
+                        best_share[number] = share
+            for number, score in best.items():
                 totals[number] += score
-                covered[number] += share
+                covered[number] += best_share[number]
         hits = sorted(
             (
                 SearchHit(self.keys[n], s)
