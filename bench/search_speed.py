@@ -2,8 +2,8 @@
 
 Grows the seed page to 1,000 entries (as bench.help_page does), then asks `/sok/?q=` and
 `POST /kontakt/forslag/` in this process with Django's test client, once per query, and prints
-the median, the 95th percentile and the slowest, in milliseconds; the index's build (once per
-content version) is timed apart. Bar: ≤ 30 ms for each.
+the median, the 95th percentile and the slowest, in milliseconds; the page content's build
+(once per content version) is timed apart. Bar: ≤ 30 ms for each.
 Run: flock /tmp/sekvens-bench.lock .venv/bin/python -m bench.search_speed
 """
 
@@ -84,7 +84,7 @@ def main() -> int:
 
         timings(search, queries[:5])  # the first requests load templates and URL patterns
         say(f"Sekvens Hjelp: search and suggestions at {len(page_view.index)} entries")
-        say(f"  index built once per content version: {built:.0f} ms")
+        say(f"  page content (entries, search index) per content version: {built:.0f} ms")
         say(line("GET /sok/?q= (as you type)", timings(search, queries)))
         say(line("POST /kontakt/forslag/", timings(suggest, queries + MESSAGES)))
         say(line("  messages only", timings(suggest, MESSAGES)))
