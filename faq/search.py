@@ -49,6 +49,7 @@ COMPONENT_MIN = 4
 REST_MIN = 3  # the shortest other part of a compound: "pris" + "liste", never "be" + "stilling"
 TYPO_MIN = 5
 EXPANSIONS_KEPT = 10_000  # words whose expansions an index remembers
+WORD_TERMS_MAX = 12  # indexed terms one typed word may stand for
 # A word found in most entries still counts this much: "kundeservice" is answered by them all.
 IDF_FLOOR = 0.5
 # An entry is shown when it scores at least this (one rare word, exactly, in an answer scores
@@ -168,7 +169,12 @@ class SearchIndex:
         if found is None:
             if len(self._expanded) >= EXPANSIONS_KEPT:
                 self._expanded.clear()
-            found = self._expanded[word] = self._expand(word)
+            expanded = self._expand(word)
+            # A short or common word can stand for scores of terms on a large page; the surest
+            # ones, and of those the rarest (which say more and have shorter lists), are enough.
+            kept = sorted(expanded, key=lambda t: (-expanded[t], len(self.postings.get(t, ()))))
+            found = {term: expanded[term] for term in kept[:WORD_TERMS_MAX]}
+            self._expanded[word] = found
         return found
 
     def rank(self, query: str, *, allowed=None, limit: int | None = None) -> list[SearchHit]:
