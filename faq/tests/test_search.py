@@ -146,3 +146,17 @@ def test_a_typo_keeps_the_first_letter():
     assert top("psasord")[0] == "passord"
 
     assert top("bassord") == []
+
+
+def test_one_word_stands_for_at_most_a_dozen_terms_the_exact_one_first():
+    places = ["hjemme", "faktura", "levering", "besøk", "post", "firma", "kontor", "lager"]
+    documents = [
+        SearchDocument(f"{a}-{b}", f"Endre {a}sadressen og {b}adressen?", "Kontakt oss.")
+        for a in places
+        for b in places
+    ] + [SearchDocument("adresse", "Hvilken adresse gjelder?", "Den siste.")]
+
+    (word,) = SearchIndex(documents).plan("adresse").words
+
+    assert len(word) == 12
+    assert next(iter(word)) == "adress"
