@@ -37,6 +37,8 @@ def timings(call, inputs) -> list[float]:
         start = time.perf_counter()
         call(text)
         spent.append((time.perf_counter() - start) * 1000)
+    slowest = sorted(zip(spent, inputs, strict=True), reverse=True)[:3]
+    say("    slowest: " + "; ".join(f"{ms:.0f} ms {text[:40]!r}" for ms, text in slowest))
     return spent
 
 
