@@ -46,13 +46,20 @@ COMPONENT_WEIGHT = 0.75  # the typed word is the start or end of an indexed comp
 SPLIT_WEIGHT = 0.6  # a part of a typed compound
 TYPO_WEIGHTS = {1: 0.7, 2: 0.5}
 COMPONENT_MIN = 4
+REST_MIN = 3  # the shortest other part of a compound: "pris" + "liste", never "be" + "stilling"
 TYPO_MIN = 5
+EXPANSIONS_KEPT = 10_000  # words whose expansions an index remembers
+WORD_TERMS_MAX = 12  # indexed terms one typed word may stand for
 # A word found in most entries still counts this much: "kundeservice" is answered by them all.
 IDF_FLOOR = 0.5
 # An entry is shown when it scores at least this (one rare word, exactly, in an answer scores
 # about 1), and only while it scores at least this share of the best entry.
 SCORE_MIN = 0.45
 SCORE_SHARE_MIN = 0.3
+# ...and when its words cover at least this share of what the query's words could score (IDF
+# weighted): "bytte språk på siden" is not answered by an entry about changing an address.
+COVERAGE_MIN = 0.4
+UNKNOWN_WEIGHT = 0.75  # a word no entry has: most are the topic, some are filler
 
 _FOLD_NORWEGIAN = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
 _local = threading.local()
@@ -137,6 +144,13 @@ class SearchIndex:
         self.reversed_terms = sorted(term[::-1] for term in self.terms)
         # The weight of a word found in one entry, so that scores mean the same for any count.
         self._idf_scale = math.log(1 + (count - 0.5) / 1.5) or 1.0
+        self._expanded: dict[str, dict[str, float]] = {}
+        # What each term brings each entry, worked out once per index: a query only multiplies.
+        self.idfs = {term: self._idf(term) for term in self.terms}
+        self.scored = {
+            term: {number: self._saturate(number, f) for number, f in posting.items()}
+            for term, posting in self.postings.items()
+        }
 
     def __len__(self):
         return len(self.keys)
@@ -144,27 +158,54 @@ class SearchIndex:
     def plan(self, query: str) -> QueryPlan:
         words = []
         for word in search_words(query):
-            expansions = self._expand(word)
+            expansions = self._expansions(word)
             if expansions:
                 words.append(expansions)
         return QueryPlan(tuple(words))
 
+    def _expansions(self, word: str) -> dict[str, float]:
+        # A word's expansions depend on the index only: worked out once per word and index.
+        found = self._expanded.get(word)
+        if found is None:
+            if len(self._expanded) >= EXPANSIONS_KEPT:
+                self._expanded.clear()
+            expanded = self._expand(word)
+            # A short or common word can stand for scores of terms on a large page; the surest
+            # ones, and of those the rarest (which say more and have shorter lists), are enough.
+            kept = sorted(expanded, key=lambda t: (-expanded[t], len(self.postings.get(t, ()))))
+            found = {term: expanded[term] for term in kept[:WORD_TERMS_MAX]}
+            self._expanded[word] = found
+        return found
+
     def rank(self, query: str, *, allowed=None, limit: int | None = None) -> list[SearchHit]:
         """Entries by relevance, best first; none when nothing answers the query well enough."""
-        plan = self.plan(query)
+        words = search_words(query)
         totals: dict[int, float] = defaultdict(float)
-        for expansions in plan.words:
+        covered: dict[int, float] = defaultdict(float)
+        # The query's own best: each word weighs what its best term could bring (its IDF); a
+        # word the entries do not know weighs as much as a word found in one entry.
+        possible = 0.0
+        for word in words:
+            expansions = self._expansions(word)
+            shares = {term: weight * self.idfs[term] for term, weight in expansions.items()}
+            possible += max(shares.values(), default=UNKNOWN_WEIGHT)
             best: dict[int, float] = {}
-            for term, weight in expansions.items():
-                idf = self._idf(term)
-                for number, frequencies in self.postings[term].items():
-                    score = weight * idf * self._saturate(number, frequencies)
+            best_share: dict[int, float] = {}
+            for term, share in shares.items():
+                for number, saturated in self.scored[term].items():
+                    score = share * saturated
                     if score > best.get(number, 0.0):
                         best[number] = score
+                        best_share[number] = share
             for number, score in best.items():
                 totals[number] += score
+                covered[number] += best_share[number]
         hits = sorted(
-            (SearchHit(self.keys[n], s) for n, s in totals.items()),
+            (
+                SearchHit(self.keys[n], s)
+                for n, s in totals.items()
+                if covered[n] >= COVERAGE_MIN * possible
+            ),
             key=lambda hit: -hit.score,
         )
         if allowed is not None:
@@ -224,22 +265,52 @@ class SearchIndex:
         """Indexed terms that begin or end with the piece: "adress" in "leveringsadress"."""
         if len(piece) < COMPONENT_MIN:
             return []
-        found = _prefixed(self.terms, piece)
-        found += [term[::-1] for term in _prefixed(self.reversed_terms, piece[::-1])]
-        return [term for term in found if term != piece]
+        # What is left of the compound must be a word too: "stilling" is not in "bestilling".
+        found = [t for t in _prefixed(self.terms, piece) if len(t) - len(piece) >= REST_MIN]
+        found += [
+            term[::-1]
+            for term in _prefixed(self.reversed_terms, piece[::-1])
+            if len(term) - len(piece) >= REST_MIN
+        ]
+        return found
 
     def _known_part(self, piece: str) -> bool:
-        # A short piece inside another word is mostly chance ("stid" in "leveringstid").
-        return piece in self.postings or (
-            len(piece) > COMPONENT_MIN and bool(self._components(piece))
-        )
+        """A piece of a typed compound is known when it is an indexed term, or a whole part of
+        one: the rest of that compound is an indexed term too, or they are joined by a linking
+        s ("adress" in "leveringsadress"), never a chance run of letters ("ering" in "levering")."""
+        if piece in self.postings:
+            return True
+        if len(piece) <= COMPONENT_MIN:
+            return False
+        for term in self._components(piece):
+            if term.endswith(piece):
+                rest, joint = term[: -len(piece)], term[-len(piece) - 1]
+            else:
+                rest, joint = term[len(piece) :], term[len(piece)]
+            unlinked = rest[:-1] if term.endswith(piece) else rest[1:]
+            if rest in self.postings or (joint in "se" and unlinked in self.postings):
+                return True
+            # A linking s marks a joint even when the other part is not a word of its own here.
+            if joint == "s" and len(rest) > COMPONENT_MIN:
+                return True
+        return False
 
     def _typos(self, stem: str) -> list[tuple[str, int]]:
         if len(stem) < TYPO_MIN:
             return []
         cutoff = 1 if len(stem) < 9 else 2
+        # Customers rarely mistype the first letter (the first two, in a short word): only the
+        # terms that start like the word and are about as long are compared ("slett" is not
+        # "sett"), which also keeps a large index fast.
+        prefix = stem[:2] if len(stem) < TYPO_MIN + 1 else stem[:1]
+        candidates = [
+            term
+            for term in _prefixed(self.terms, prefix)
+            if abs(len(term) - len(stem)) <= cutoff
+            and (len(term) >= TYPO_MIN + 1 or term[:2] == stem[:2])
+        ]
         matches = process.extract(
-            stem, self.terms, scorer=OSA.distance, score_cutoff=cutoff, limit=8
+            stem, candidates, scorer=OSA.distance, score_cutoff=cutoff, limit=8
         )
         # æ, ø and å are letters of their own: "stott" is not a typo of "støtt".
         folded = stem.translate(_FOLD_NORWEGIAN)
@@ -265,11 +336,11 @@ def _compound_parts(stem: str, known) -> list[str]:
         if tail[0] in "se" and len(tail) > 3:
             tails.append(tail[1:])
         for rest in tails:
-            parts = [
-                p
-                for p in (search_stem(head), search_stem(rest))
-                if len(p) >= COMPONENT_MIN and known(p)
-            ]
+            pieces = (search_stem(head), search_stem(rest))
+            parts = [p for p in pieces if len(p) >= COMPONENT_MIN and known(p)]
+            # A part nobody knows must at least be long enough to be a word ("åpn|ingstid").
+            if any(len(p) < COMPONENT_MIN for p in pieces if p not in parts):
+                continue
             if sum(map(len, parts)) > sum(map(len, best)):
                 best = parts
     return best

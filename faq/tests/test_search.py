@@ -117,6 +117,7 @@ def test_seed_queries_meet_the_bar_for_search_and_suggestions(seed):
         result = quality(rank, queries_load()["seen"])
         assert result.top3 >= 0.9, name
         assert result.first >= 0.75, name
+        assert result.nothing_shown >= 0.8, name
 
 
 @pytest.mark.django_db
@@ -127,3 +128,35 @@ def test_hidden_entry_is_never_suggested(seed):
     suggested = help_page_served().suggestions("glemt passord", limit=3)
 
     assert "Jeg har glemt passordet mitt." not in [e.question for e in suggested]
+
+
+def test_one_common_word_of_a_query_about_something_else_finds_nothing():
+    assert top("endre leveringsadressen")[0] == "adresse"
+
+    assert top("endre skrifttypen på malen og fargen") == []
+
+
+def test_a_word_is_not_found_as_the_tail_of_a_longer_unrelated_word():
+    assert top("bestillingen") == ["kansellere"]
+
+    assert top("ledige stillinger") == []
+
+
+def test_a_typo_keeps_the_first_letter():
+    assert top("psasord")[0] == "passord"
+
+    assert top("bassord") == []
+
+
+def test_one_word_stands_for_at_most_a_dozen_terms_the_exact_one_first():
+    places = ["hjemme", "faktura", "levering", "besøk", "post", "firma", "kontor", "lager"]
+    documents = [
+        SearchDocument(f"{a}-{b}", f"Endre {a}sadressen og {b}adressen?", "Kontakt oss.")
+        for a in places
+        for b in places
+    ] + [SearchDocument("adresse", "Hvilken adresse gjelder?", "Den siste.")]
+
+    (word,) = SearchIndex(documents).plan("adresse").words
+
+    assert len(word) == 12
+    assert next(iter(word)) == "adress"
