@@ -14,6 +14,14 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.collision import (
+    COPY_FIELDS,
+    copy_state_changes,
+    copy_state_decode,
+    copy_state_encode,
+    ticket_copy_state,
+)
+from tickets.compose import compose_context, compose_urls, merge_links, reply_draft_pop
 from tickets.desk import QUEUE_PARAMETER, change_context, desk_urls, queue_url
 from tickets.forms import AttachmentsField
 from tickets.models import (
@@ -108,14 +116,51 @@ class SlaFilter(admin.SimpleListFilter):
 
 
 class TicketForm(forms.ModelForm):
-    def clean_status(self):
+    # The state the page was opened with (tickets.collision): a save on a copy that another
+    # agent changed since is refused, showing what changed.
+    opened = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["opened"].initial = copy_state_encode(ticket_copy_state(self.instance))
+
+    def clean(self):
+        cleaned = super().clean()
+        # The admin validates inside its transaction: the row stays locked until the save, so
+        # nothing can change between this check and ticket_change (no 500 on a race).
+        current = Ticket.objects.select_for_update().get(pk=self.instance.pk)
+        opened = copy_state_decode(self.data.get(self.add_prefix("opened"), ""))
+        if opened is not None:
+            now = ticket_copy_state(current)
+            if changes := copy_state_changes(opened=opened, current=now, ticket=current):
+                self._copy_refresh(opened, now)
+                raise forms.ValidationError(
+                    [_("Another agent changed this ticket since you opened it; nothing was saved:")]
+                    + changes
+                    + [_("Your text is still in the form. Check the changes and save again.")],
+                    code="changed",
+                )
+        status = cleaned.get("status")
         # The table in tickets.workflow, with its message, before ticket_change would refuse it.
-        status = self.cleaned_data["status"]
-        if not transition_allowed(self.instance.status, status):
-            raise forms.ValidationError(
-                str(TransitionRefused(self.instance.status, status)), code="transition"
+        if status and not transition_allowed(current.status, status):
+            self.add_error(
+                "status",
+                forms.ValidationError(
+                    str(TransitionRefused(current.status, status)), code="transition"
+                ),
             )
-        return status
+        return cleaned
+
+    def _copy_refresh(self, opened: dict, now: dict) -> None:
+        # The page shown again is a copy of now: what the other agent changed is shown, what
+        # this one changed and typed is kept.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("opened")] = copy_state_encode(now)
+        for field in COPY_FIELDS:
+            posted = self.data.get(self.add_prefix(field), "")
+            if posted == str(opened[field] or "") and opened[field] != now[field]:
+                self.data[self.add_prefix(field)] = str(now[field] or "")
 
 
 class TicketActionForm(ActionForm):
@@ -170,11 +215,16 @@ class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
 
 
 class NewNoteForm(forms.ModelForm):
-    # An agent writes a reply or a note, never a message as if from the customer.
+    # An agent writes a reply or a note, never a message as if from the customer. A note is
+    # what the form starts as; a reply is a choice made on purpose, and the box changes colour.
     kind = forms.ChoiceField(
         label=_("kind"),
-        choices=[(k.value, k.label) for k in (Message.Kind.INTERNAL, Message.Kind.PUBLIC)],
+        choices=[
+            (Message.Kind.INTERNAL.value, _("Internal note: only agents see it")),
+            (Message.Kind.PUBLIC.value, _("Reply to the customer: emailed to them")),
+        ],
         initial=Message.Kind.INTERNAL,
+        widget=forms.RadioSelect(attrs={"data-compose-kind": ""}),
     )
 
     attachments = AttachmentsField(label=_("attachments"))
@@ -218,6 +268,8 @@ class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("what"))
     def what(self, event):
+        if event.field == "merged_from":
+            return _("merged from")
         try:
             return Ticket._meta.get_field(event.field).verbose_name
         except FieldDoesNotExist:
@@ -283,6 +335,8 @@ class TicketAdmin(admin.ModelAdmin):
         ("time_left", "first_response_due", "resolution_due"),
         ("first_response_breached_at", "resolution_breached_at"),
         "source_page",
+        "merges",
+        "opened",
     ]
     readonly_fields = [
         "reference",
@@ -299,6 +353,7 @@ class TicketAdmin(admin.ModelAdmin):
         "first_response_breached_at",
         "resolution_breached_at",
         "source_page",
+        "merges",
     ]
     inlines = [NoteThreadInline, NewNoteInline, EventInline, EmailInline]
 
@@ -322,6 +377,10 @@ class TicketAdmin(admin.ModelAdmin):
             _("Open the page"),
         )
 
+    @admin.display(description=_("merged"))
+    def merges(self, ticket):
+        return merge_links(ticket)
+
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
         return f"{ticket.name} <{ticket.email}>"
@@ -335,11 +394,11 @@ class TicketAdmin(admin.ModelAdmin):
         return time_left_text(ticket, now=timezone.now())
 
     class Media:
-        css = {"all": ["tickets/desk.css"]}
-        js = ["tickets/desk.js"]
+        css = {"all": ["tickets/desk.css", "tickets/compose.css"]}
+        js = ["tickets/desk.js", "tickets/compose.js"]
 
     def get_urls(self):
-        return desk_urls(self) + super().get_urls()
+        return desk_urls(self) + compose_urls(self) + super().get_urls()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)
@@ -354,8 +413,20 @@ class TicketAdmin(admin.ModelAdmin):
         return ticket
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = change_context(self, request, object_id) | (extra_context or {})
+        extra_context = (
+            change_context(self, request, object_id)
+            | compose_context(self, request, object_id)
+            | (extra_context or {})
+        )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        # An undone reply comes back into the reply box (tickets.compose.reply_undo_view).
+        if isinstance(inline, NewNoteInline) and request.method == "GET":
+            if draft := reply_draft_pop(request, obj):
+                kwargs["initial"] = [{"kind": Message.Kind.PUBLIC, "body": draft}]
+        return kwargs
 
     def response_change(self, request, obj):
         # Opened from the queue, "save" goes back to it, to the same tab.
@@ -409,6 +480,7 @@ class TicketAdmin(admin.ModelAdmin):
                 body=note.body.strip(),
                 is_public=note.kind == Message.Kind.PUBLIC,
                 attachments=files.get(id(note), []),
+                hold_seconds=settings.REPLY_UNDO_SECONDS,
             )
             for note in notes
             if note.pk is None and note.body.strip()

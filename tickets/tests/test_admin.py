@@ -52,6 +52,10 @@ def change_form_data(client, ticket, **fields):
     for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         data[name] = chosen[1] if chosen else ""
+    for name, value in re.findall(
+        r'<input type="radio" name="([^"]+)" value="([^"]*)"[^>]* checked>', page
+    ):
+        data[name] = value
     # The clicked button's name: without it the page's action bar would take the post.
     return data | {"_save": "Lagre"} | fields
 
@@ -704,8 +708,9 @@ def test_ticket_page_query_count_does_not_grow_with_attachments(
     ContentType.objects.clear_cache()
 
     # Session, user, the ticket, permissions (user, group), the thread with its authors, all its
-    # attachments, the history, the emails, the content type, the staff to assign to.
-    with django_assert_num_queries(11):
+    # attachments, the history, the emails, the content type, the staff to assign to; the
+    # page's copy state (newest message), the agent's held replies, merges to undo, merged from.
+    with django_assert_num_queries(15):
         response = agent_client.get(change_url(ticket))
 
     assert response.status_code == 200
