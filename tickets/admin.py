@@ -224,6 +224,7 @@ class NewNoteForm(forms.ModelForm):
             (Message.Kind.PUBLIC.value, _("Reply to the customer: emailed to them")),
         ],
         initial=Message.Kind.INTERNAL,
+        required=False,
         widget=forms.RadioSelect(attrs={"data-compose-kind": ""}),
     )
 
@@ -237,6 +238,15 @@ class NewNoteForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].rules_show()
+
+    def has_changed(self):
+        # Written in only when something was typed or attached; the kind alone is no note.
+        files = self.files.getlist(self.add_prefix("attachments")) if self.files else []
+        return bool(self.data.get(self.add_prefix("body"), "").strip() or files)
+
+    def clean_kind(self):
+        # Nothing chosen is a note: only a deliberate choice emails the customer.
+        return self.cleaned_data["kind"] or Message.Kind.INTERNAL
 
 
 class NewNoteInline(admin.StackedInline):

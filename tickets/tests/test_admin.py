@@ -52,10 +52,6 @@ def change_form_data(client, ticket, **fields):
     for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         data[name] = chosen[1] if chosen else ""
-    for name, value in re.findall(
-        r'<input type="radio" name="([^"]+)" value="([^"]*)"[^>]* checked>', page
-    ):
-        data[name] = value
     # The clicked button's name: without it the page's action bar would take the post.
     return data | {"_save": "Lagre"} | fields
 
