@@ -127,6 +127,8 @@ class TicketForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
         # The admin validates inside its transaction: the row stays locked until the save, so
         # nothing can change between this check and ticket_change (no 500 on a race).
         current = Ticket.objects.select_for_update().get(pk=self.instance.pk)

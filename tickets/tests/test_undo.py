@@ -237,3 +237,38 @@ def test_internal_note_is_never_held_nor_emailed(desk, make_ticket_row):
     note = Message.objects.get(body="Bare for oss")
     assert (note.kind, note.held_until) == (Message.Kind.INTERNAL, None)
     assert not OutboundEmail.objects.exists()
+
+
+def preview_url(ticket):
+    return reverse("admin:tickets_ticket_reply_preview", args=[ticket.pk])
+
+
+def test_preview_is_the_email_text_the_customer_will_get(desk, make_ticket_row, settings):
+    settings.SITE_URL = "https://hjelp.example.no"
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    data = desk.post(preview_url(ticket), {"body": "  Hei <script>x</script>  "}).json()
+
+    assert data["to"] == "kari@example.no"
+    assert data["subject"] == f"[{ticket.reference}] Svar på henvendelsen din"
+    assert "Hei Kari,\n\nHei <script>x</script>\n" in data["text"]
+    assert f"https://hjelp.example.no{ticket.page_url()}" in data["text"]
+    assert not Message.objects.filter(kind=Message.Kind.PUBLIC).exists()
+
+
+def test_preview_query_count(desk, make_ticket_row, django_assert_num_queries):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    # Session, user, the ticket, the user's and the group's permissions.
+    with django_assert_num_queries(5):
+        response = desk.post(preview_url(ticket), {"body": "Svar"})
+
+    assert response.status_code == 200
+
+
+def test_preview_is_for_agents_only(client, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    response = client.post(preview_url(ticket), {"body": "Svar"})
+
+    assert response.status_code == 302
