@@ -403,6 +403,8 @@ def inbound_file(raw: bytes) -> Filed:
     for _hop in range(5):
         if ticket is None or ticket.merged_into_id is None:
             break
+        if ticket.merged_into.anonymised_at is not None:
+            break
         ticket = ticket.merged_into
     fields = {
         "channel": ThreadMessage.Channel.EMAIL,
