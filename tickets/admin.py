@@ -443,6 +443,10 @@ class TicketAdmin(admin.ModelAdmin):
     def response_change(self, request, obj):
         # Opened from the queue, "save" goes back to it, to the same tab.
         response = super().response_change(request, obj)
+        if any(note.held_until for note in getattr(request, "_ticket_replies", [])):
+            # A reply waiting in its undo window: stay where its "Angre" button is.
+            path = request.path + (f"?{request.GET.urlencode()}" if request.GET else "")
+            return HttpResponseRedirect(path)
         tab = request.GET.get(QUEUE_PARAMETER)
         if "_save" in request.POST and tab in TABS:
             return HttpResponseRedirect(queue_url(tab))
@@ -497,6 +501,7 @@ class TicketAdmin(admin.ModelAdmin):
             for note in notes
             if note.pk is None and note.body.strip()
         ]
+        request._ticket_replies = formset.new_objects
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):

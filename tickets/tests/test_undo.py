@@ -272,3 +272,15 @@ def test_preview_is_for_agents_only(client, make_ticket_row):
     response = client.post(preview_url(ticket), {"body": "Svar"})
 
     assert response.status_code == 302
+
+
+def test_save_with_a_held_reply_stays_on_the_ticket_page_with_its_undo(desk, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    data = change_form_data(
+        desk, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Svar"}
+    )
+
+    response = desk.post(f"{change_url(ticket)}?queue=all", data)
+
+    assert response.status_code == 302
+    assert response.url == f"{change_url(ticket)}?queue=all"
