@@ -77,7 +77,8 @@ def test_desk_reply_waits_in_the_outbox_for_the_undo_window(desk, make_ticket_ro
     email = OutboundEmail.objects.get()
     note = Message.objects.get(kind=Message.Kind.PUBLIC)
     assert email.note == note
-    assert before + timedelta(seconds=30) <= email.send_after <= timezone.now() + timedelta(30)
+    window = timedelta(seconds=30)
+    assert before + window <= email.send_after <= timezone.now() + window
     assert note.held_until == email.send_after
     task = DBTaskResult.objects.get()
     assert task.run_after == email.send_after
