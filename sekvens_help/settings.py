@@ -241,6 +241,8 @@ SITE_URL = site_url.geturl().rstrip("/") if site_url else "http://127.0.0.1:8000
 TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=365)
 # The agents' desk. Resolved tickets with no answer from the customer close after this many days.
 TICKET_AUTOCLOSE_DAYS = env.int("TICKET_AUTOCLOSE_DAYS", default=7)
+# A reply written on the desk waits this long in the outbox, with an "Angre" (undo) button.
+REPLY_UNDO_SECONDS = env.int("REPLY_UNDO_SECONDS", default=30)
 # Opening hours, in which response targets count: ISO weekdays (1 = Monday) and the hours, in the
 # support team's time zone; Norwegian public holidays (the holidays package) are closed.
 SUPPORT_WEEKDAYS = env.list("SUPPORT_WEEKDAYS", default=[1, 2, 3, 4, 5], subcast=int)

@@ -15,6 +15,14 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.collision import (
+    COPY_FIELDS,
+    copy_state_changes,
+    copy_state_decode,
+    copy_state_encode,
+    ticket_copy_state,
+)
+from tickets.compose import compose_context, compose_urls, merge_links, reply_draft_pop
 from tickets.desk import (
     QUEUE_PARAMETER,
     change_context,
@@ -119,14 +127,53 @@ class SlaFilter(admin.SimpleListFilter):
 
 
 class TicketForm(forms.ModelForm):
-    def clean_status(self):
+    # The state the page was opened with (tickets.collision): a save on a copy that another
+    # agent changed since is refused, showing what changed.
+    opened = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["opened"].initial = copy_state_encode(ticket_copy_state(self.instance))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        # The admin validates inside its transaction: the row stays locked until the save, so
+        # nothing can change between this check and ticket_change (no 500 on a race).
+        current = Ticket.objects.select_for_update().get(pk=self.instance.pk)
+        opened = copy_state_decode(self.data.get(self.add_prefix("opened"), ""))
+        if opened is not None:
+            now = ticket_copy_state(current)
+            if changes := copy_state_changes(opened=opened, current=now, ticket=current):
+                self._copy_refresh(opened, now)
+                raise forms.ValidationError(
+                    [_("Another agent changed this ticket since you opened it; nothing was saved:")]
+                    + changes
+                    + [_("Your text is still in the form. Check the changes and save again.")],
+                    code="changed",
+                )
+        status = cleaned.get("status")
         # The table in tickets.workflow, with its message, before ticket_change would refuse it.
-        status = self.cleaned_data["status"]
-        if not transition_allowed(self.instance.status, status):
-            raise forms.ValidationError(
-                str(TransitionRefused(self.instance.status, status)), code="transition"
+        if status and not transition_allowed(current.status, status):
+            self.add_error(
+                "status",
+                forms.ValidationError(
+                    str(TransitionRefused(current.status, status)), code="transition"
+                ),
             )
-        return status
+        return cleaned
+
+    def _copy_refresh(self, opened: dict, now: dict) -> None:
+        # The page shown again is a copy of now: what the other agent changed is shown, what
+        # this one changed and typed is kept.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("opened")] = copy_state_encode(now)
+        for field in COPY_FIELDS:
+            posted = self.data.get(self.add_prefix(field), "")
+            if posted == str(opened[field] or "") and opened[field] != now[field]:
+                self.data[self.add_prefix(field)] = str(now[field] or "")
 
 
 class TicketActionForm(ActionForm):
@@ -181,11 +228,17 @@ class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
 
 
 class NewNoteForm(forms.ModelForm):
-    # An agent writes a reply or a note, never a message as if from the customer.
+    # An agent writes a reply or a note, never a message as if from the customer. A note is
+    # what the form starts as; a reply is a choice made on purpose, and the box changes colour.
     kind = forms.ChoiceField(
         label=_("kind"),
-        choices=[(k.value, k.label) for k in (Message.Kind.INTERNAL, Message.Kind.PUBLIC)],
+        choices=[
+            (Message.Kind.INTERNAL.value, _("Internal note: only agents see it")),
+            (Message.Kind.PUBLIC.value, _("Reply to the customer: emailed to them")),
+        ],
         initial=Message.Kind.INTERNAL,
+        required=False,
+        widget=forms.RadioSelect(attrs={"data-compose-kind": ""}),
     )
 
     attachments = AttachmentsField(label=_("attachments"))
@@ -205,6 +258,15 @@ class NewNoteForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].rules_show()
+
+    def has_changed(self):
+        # Written in only when something was typed or attached; the kind alone is no note.
+        files = self.files.getlist(self.add_prefix("attachments")) if self.files else []
+        return bool(self.data.get(self.add_prefix("body"), "").strip() or files)
+
+    def clean_kind(self):
+        # Nothing chosen is a note: only a deliberate choice emails the customer.
+        return self.cleaned_data["kind"] or Message.Kind.INTERNAL
 
 
 class NewNoteInline(admin.StackedInline):
@@ -239,6 +301,8 @@ class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
         if event.field == "channel":
             # Values are stored as codes, as a status is ("phone", "walk_in").
             return _("created by an agent, from")
+        if event.field == "merged_from":
+            return _("merged from")
         try:
             return Ticket._meta.get_field(event.field).verbose_name
         except FieldDoesNotExist:
@@ -305,6 +369,8 @@ class TicketAdmin(admin.ModelAdmin):
         ("time_left", "first_response_due", "resolution_due"),
         ("first_response_breached_at", "resolution_breached_at"),
         "source_page",
+        "merges",
+        "opened",
     ]
     readonly_fields = [
         "reference",
@@ -322,6 +388,7 @@ class TicketAdmin(admin.ModelAdmin):
         "first_response_breached_at",
         "resolution_breached_at",
         "source_page",
+        "merges",
     ]
     inlines = [NoteThreadInline, NewNoteInline, EventInline, EmailInline]
 
@@ -349,6 +416,10 @@ class TicketAdmin(admin.ModelAdmin):
     def other_tickets(self, ticket):
         return render_to_string("admin/tickets/other_tickets.html", customer_other_tickets(ticket))
 
+    @admin.display(description=_("merged"))
+    def merges(self, ticket):
+        return merge_links(ticket)
+
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
         return f"{ticket.name} <{ticket.email}>"
@@ -362,11 +433,11 @@ class TicketAdmin(admin.ModelAdmin):
         return time_left_text(ticket, now=timezone.now())
 
     class Media:
-        css = {"all": ["tickets/desk.css"]}
-        js = ["tickets/desk.js", "tickets/macros.js"]
+        css = {"all": ["tickets/desk.css", "tickets/compose.css"]}
+        js = ["tickets/desk.js", "tickets/macros.js", "tickets/compose.js"]
 
     def get_urls(self):
-        return desk_urls(self) + super().get_urls()
+        return desk_urls(self) + compose_urls(self) + super().get_urls()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)
@@ -381,7 +452,11 @@ class TicketAdmin(admin.ModelAdmin):
         return ticket
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = change_context(self, request, object_id) | (extra_context or {})
+        extra_context = (
+            change_context(self, request, object_id)
+            | compose_context(self, request, object_id)
+            | (extra_context or {})
+        )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -399,9 +474,21 @@ class TicketAdmin(admin.ModelAdmin):
         context = {"saved_views": views, "saved_view_query": current}
         return super().changelist_view(request, context | (extra_context or {}))
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        # An undone reply comes back into the reply box (tickets.compose.reply_undo_view).
+        if isinstance(inline, NewNoteInline) and request.method == "GET":
+            if draft := reply_draft_pop(request, obj):
+                kwargs["initial"] = [{"kind": Message.Kind.PUBLIC, "body": draft}]
+        return kwargs
+
     def response_change(self, request, obj):
         # Opened from the queue, "save" goes back to it, to the same tab.
         response = super().response_change(request, obj)
+        if any(note.held_until for note in getattr(request, "_ticket_replies", [])):
+            # A reply waiting in its undo window: stay where its "Angre" button is.
+            path = request.path + (f"?{request.GET.urlencode()}" if request.GET else "")
+            return HttpResponseRedirect(path)
         tab = request.GET.get(QUEUE_PARAMETER)
         if "_save" in request.POST and tab in TABS:
             return HttpResponseRedirect(queue_url(tab))
@@ -456,10 +543,12 @@ class TicketAdmin(admin.ModelAdmin):
                     body=note.body.strip(),
                     is_public=note.kind == Message.Kind.PUBLIC,
                     attachments=files.get(id(note), []),
+                    hold_seconds=settings.REPLY_UNDO_SECONDS,
                 )
             )
             if macro := macros.get(id(note)):
                 self._saved_reply_apply(request, form, macro)
+        request._ticket_replies = formset.new_objects
 
     def _saved_reply_apply(self, request, form, macro):
         # What the agent chose on the page themselves wins over what the saved reply would set.

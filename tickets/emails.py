@@ -105,6 +105,19 @@ def reply_email(ticket: Ticket, note: Message) -> OutboundEmail:
     )
 
 
+def reply_preview(ticket: Ticket, body: str) -> tuple[str, str]:
+    """The subject and text of the email a reply with `body` becomes, rendered as the worker
+    will render it: what the customer will read."""
+    note = Message(ticket=ticket, kind=Message.Kind.PUBLIC, body=body)
+    context = {"ticket": ticket, "note": note}
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] Reply to your message") % {"reference": ticket.reference}
+        if page := ticket.page_url():
+            context["page_url"] = settings.SITE_URL + page
+        text = render_to_string(f"{TEMPLATES[OutboundEmail.Kind.REPLY]}.txt", context)
+    return subject, text
+
+
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message to send for a stored email, its bodies rendered now from the templates."""
     context = {"ticket": email.ticket, "note": email.note, "email": email}

@@ -399,6 +399,13 @@ def inbound_file(raw: bytes) -> Filed:
     if existing := _already_filed(parsed):
         return Filed(existing.ticket, existing, "duplicate")
     ticket = _ticket_answered(parsed)
+    # An answer to a ticket merged into another joins the thread it was merged into.
+    for _hop in range(5):
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        if ticket.merged_into.anonymised_at is not None:
+            break
+        ticket = ticket.merged_into
     fields = {
         "channel": ThreadMessage.Channel.EMAIL,
         "original": parsed.text,

@@ -81,6 +81,17 @@ class Ticket(models.Model):
     resolution_breached_at = models.DateTimeField(
         _("resolution target missed"), null=True, blank=True
     )
+    # Closed as merged into another ticket of the same customer (tickets.merge); the thread
+    # moved there.
+    merged_into = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -166,6 +177,11 @@ class Message(models.Model):
     # "auto-reply" or "bounce": filed, but it reopens nothing and gets no answer.
     automatic = models.CharField(_("automatic"), max_length=16, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A desk reply waits this long in the outbox, and may be taken back ("Angre") until then;
+    # the customer's page shows it from then on. What it changed on the ticket is kept in
+    # `held_changes` so that undo can put it back (tickets.undo).
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True, editable=False)
+    held_changes = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -301,6 +317,10 @@ class OutboundEmail(models.Model):
     reply_to = models.EmailField(_("reply to"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Not sent before this moment (a desk reply's undo window). The worker clears it when it
+    # takes the email to send, and undo deletes the row only while it is still in the future:
+    # one of the two conditional writes wins, never both.
+    send_after = models.DateTimeField(_("not before"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
@@ -318,6 +338,34 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class TicketMerge(models.Model):
+    """One ticket merged into another: what moved and how the merged ticket stood, so that the
+    agent who did it can undo it exactly."""
+
+    source = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="merges_out", verbose_name=_("merged ticket")
+    )
+    target = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="merges_in", verbose_name=_("merged into")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    # The pks of the source's messages moved to the target, and the source's fields before.
+    message_ids = models.JSONField(default=list)
+    source_before = models.JSONField(default=dict)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+
+    def __str__(self):
+        return f"{self.source_id} → {self.target_id}"
 
 
 class SuggestionImpression(models.Model):

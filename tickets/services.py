@@ -2,7 +2,7 @@
 
 import ipaddress
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -121,7 +121,9 @@ def _emails_queue(emails: list[OutboundEmail]) -> None:
     # back with the ticket: a committed ticket always has its emails queued, and the worker only
     # sees them, and sends, after the commit.
     for email in OutboundEmail.objects.bulk_create(emails):
-        outbound_email_send.enqueue(email_id=email.pk)
+        # A held reply's task is not even picked up before its window ends (and _send checks).
+        send = outbound_email_send.using(run_after=email.send_after) if email.send_after else None
+        (send or outbound_email_send).enqueue(email_id=email.pk)
 
 
 def ticket_submission_allowed(*, email: str) -> bool:
@@ -199,36 +201,79 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, author, body: str, is_public: bool, attachments: list[CheckedFile] = ()
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    is_public: bool,
+    attachments: list[CheckedFile] = (),
+    hold_seconds: int = 0,
 ) -> Message:
     """Add a note with its checked attachments; a public one is emailed to the customer, the
     files attached, is the first response if first, and leaves a new or open ticket waiting for
     the customer.
 
+    With `hold_seconds` a public reply waits that long in the outbox and can be taken back
+    until then (tickets.undo.ticket_reply_undo): what it changes on the ticket is recorded on
+    the message, to be put back.
+
     Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
     """
-    anonymised_at, status = (
-        Ticket.objects.select_for_update()
-        .filter(pk=ticket.pk)
-        .values_list("anonymised_at", "status")
-        .get()
-    )
-    if anonymised_at is not None:
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.anonymised_at is not None:
         raise TicketAnonymised(ticket.reference)
     kind = Message.Kind.PUBLIC if is_public else Message.Kind.INTERNAL
-    note = Message.objects.create(ticket=ticket, author=author, kind=kind, body=body)
+    held_until = None
+    if is_public and hold_seconds > 0:
+        held_until = timezone.now() + timedelta(seconds=hold_seconds)
+    note = Message.objects.create(
+        ticket=ticket, author=author, kind=kind, body=body, held_until=held_until
+    )
     if attachments:
         attachments_store(message=note, files=attachments)
     if is_public:
-        if ticket.first_response_at is None:
+        before = ticket_fields_dump(locked)
+        if locked.first_response_at is None:
             Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
                 first_response_at=note.created_at
             )
-            ticket.first_response_at = note.created_at
-        _emails_queue([reply_email(ticket, note)])
-        if status in RUNNING:
-            ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
+            ticket.first_response_at = locked.first_response_at = note.created_at
+        email = reply_email(ticket, note)
+        email.send_after = held_until
+        _emails_queue([email])
+        events = []
+        if locked.status in RUNNING:
+            events = ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
+        if held_until is not None:
+            locked.refresh_from_db(fields=REPLY_CHANGED_FIELDS)
+            note.held_changes = {
+                "before": before,
+                "after": ticket_fields_dump(locked),
+                "events": [event.pk for event in events],
+            }
+            note.save(update_fields=["held_changes"])
     return note
+
+
+# What a public reply may change on its ticket: put back exactly when it is undone.
+REPLY_CHANGED_FIELDS = [
+    "status",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    *SLA_FIELDS,
+    "first_response_breached_at",
+    "resolution_breached_at",
+]
+
+
+def ticket_fields_dump(ticket: Ticket) -> dict:
+    """The REPLY_CHANGED_FIELDS of `ticket` as JSON values (moments in ISO 8601)."""
+    values = {}
+    for field in REPLY_CHANGED_FIELDS:
+        value = getattr(ticket, field)
+        values[field] = value.isoformat() if isinstance(value, datetime) else value
+    return values
 
 
 @transaction.atomic

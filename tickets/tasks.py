@@ -38,6 +38,18 @@ def _send(email_id: int) -> str:
         return "already sent"
     if email.failed_at:
         return "failed"
+    if email.send_after is not None:
+        now = timezone.now()
+        if email.send_after > now:
+            # Picked up early (a reaper's new task, a clock apart): come back when it is time.
+            outbound_email_send.using(run_after=email.send_after).enqueue(email_id=email_id)
+            return "held"
+        # Taken: from here undo finds nothing to delete. Nothing taken means it was undone.
+        taken = OutboundEmail.objects.filter(pk=email_id, send_after__lte=now).update(
+            send_after=None
+        )
+        if not taken:
+            return "gone"
     if not email.to or email.ticket.anonymised_at is not None:
         # Queued before or while its ticket was anonymised: its text may hold what that removed.
         email.delete()

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -132,6 +133,12 @@ def ticket_page(request, token):
     ticket = _ticket_of_token(token)
     if ticket is None:
         return _ticket_page_miss(request)
+    if ticket.merged_into_id is not None and (into := ticket.merged_into).anonymised_at is None:
+        # Merged: the thread, and so the page, is the other ticket's. A reply written here is
+        # filed there, not lost.
+        if request.method != "POST":
+            return _ticket_page_headers(HttpResponseRedirect(into.page_url()))
+        ticket = into
     is_post = request.method == "POST"
     form = TicketPageReplyForm(
         request.POST if is_post else None, request.FILES if is_post else None
@@ -158,6 +165,8 @@ def ticket_page(request, token):
         status = 400
     thread = (
         ticket.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic="")
+        # A desk reply in its undo window is not the customer's yet.
+        .exclude(held_until__gt=timezone.now())
         .select_related("author")
         .only("kind", "body", "created_at", "author", "author__first_name")
         # One query for the files of the whole thread, however many there are.

@@ -25,14 +25,14 @@ function deskStart() {
     available: () => Boolean(find(selector)),
   });
 
-  // The new note's kind ("reply" or "internal note") and text, on the ticket page.
-  const replyKind = () => find("select[name$='-kind']:not([name*='__prefix__'])");
+  // The new note's kind ("reply" or "internal note": two radio buttons) and text, on the
+  // ticket page.
   const replyBox = () => find("[data-reply-box]:not([name*='__prefix__'])");
   function write(kind) {
-    const select = replyKind();
-    if (select) {
-      select.value = kind;
-      select.dispatchEvent(new Event("change", { bubbles: true }));
+    const choice = find(`input[name$='-kind'][value='${kind}']:not([name*='__prefix__'])`);
+    if (choice && !choice.checked) {
+      choice.checked = true;
+      choice.dispatchEvent(new Event("change", { bubbles: true }));
     }
     const box = replyBox();
     box.scrollIntoView({ block: "center" });

@@ -12,8 +12,9 @@ from tickets.models import Message, SavedReply, Ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "lang-og-hemmelig-passord"
-# The new note's kind on the ticket page (the inline's template copy has __prefix__ instead of 0).
-KIND = "#id_messages-2-0-kind"
+# The new note's kind on the ticket page: two radio buttons (the inline's template copy has
+# __prefix__ instead of 0).
+KIND = "input[name='messages-2-0-kind']"
 AGENT_PERMISSIONS = [
     "view_ticket",
     "change_ticket",
@@ -77,7 +78,7 @@ def test_a_saved_reply_found_by_a_few_letters_is_inserted_at_the_cursor_and_sets
     expected = f"Hei Kari! Fakturaen til {ticket.reference} er sendt.\nHilsen Ola"
     expect(box).to_have_value(expected)
     expect(box).to_be_focused()
-    page.locator(KIND).select_option("public")
+    page.locator(f"{KIND}[value=public]").check()
     page.get_by_role("button", name="Lagre", exact=True).click()
     expect(page.locator(".messagelist")).to_be_visible()
     ticket.refresh_from_db()
@@ -129,13 +130,13 @@ def test_question_mark_lists_the_shortcuts_and_the_keys_act_only_outside_fields(
 
     page.keyboard.press("r")
     expect(box).to_be_focused()
-    expect(page.locator(KIND)).to_have_value("public")
+    expect(page.locator(f"{KIND}[value=public]")).to_be_checked()
     page.keyboard.type("Ja? nå ")
     expect(box).to_have_value("Ja? nå ")
     expect(overlay).to_be_hidden()
     page.keyboard.press("Escape")
     page.keyboard.press("n")
-    expect(page.locator(KIND)).to_have_value("internal")
+    expect(page.locator(f"{KIND}[value=internal]")).to_be_checked()
     page.keyboard.press("Escape")
     page.keyboard.press("s")
     expect(page.locator("#id_status")).to_be_focused()

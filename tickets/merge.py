@@ -1,0 +1,120 @@
+"""Merging two tickets of one customer: the thread moves into the target, the other ticket is
+closed as merged with a link to it, both keep their history; the agent who did it can undo it."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from tickets.models import Message, Ticket, TicketEvent, TicketMerge
+from tickets.services import REPLY_CHANGED_FIELDS, ticket_change, ticket_fields_dump
+
+MOMENTS = {"first_response_at", "resolved_at", "closed_at", "first_response_due"} | {
+    "resolution_due",
+    "sla_paused_at",
+    "first_response_breached_at",
+    "resolution_breached_at",
+}
+
+
+class MergeRefused(Exception):
+    """Not two tickets that may be merged; the message says why, in the agents' words."""
+
+
+def merge_check(source: Ticket, target: Ticket) -> None:
+    if source.pk == target.pk:
+        raise MergeRefused(_("A ticket cannot be merged into itself."))
+    if source.email.lower() != target.email.lower():
+        raise MergeRefused(
+            _("Only tickets of the same customer can be merged: %(a)s is not %(b)s.")
+            % {"a": source.email, "b": target.email}
+        )
+    if source.anonymised_at is not None or target.anonymised_at is not None:
+        raise MergeRefused(_("An anonymised ticket cannot be merged."))
+    if source.merged_into_id is not None or target.merged_into_id is not None:
+        raise MergeRefused(_("A ticket already merged into another cannot be merged again."))
+
+
+def _locked(*pks: int) -> list[Ticket]:
+    rows = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=pks)}
+    if len(rows) != len(set(pks)):
+        raise MergeRefused(_("That ticket does not exist."))
+    return [rows[pk] for pk in pks]
+
+
+@transaction.atomic
+def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
+    """Merge `source` into `target`: its messages (with their files) join the target's thread,
+    which is in time order; it is closed with a link to the target; both record it.
+
+    Raises MergeRefused for tickets of different customers, the same ticket, an anonymised
+    one or one merged already.
+    """
+    source, target = _locked(source.pk, target.pk)
+    merge_check(source, target)
+    before = ticket_fields_dump(source)
+    message_ids = list(
+        Message.objects.filter(ticket=source).order_by("pk").values_list("pk", flat=True)
+    )
+    Message.objects.filter(pk__in=message_ids).update(ticket=target)
+    if source.status != Ticket.Status.CLOSED:
+        ticket_change(ticket=source, actor=actor, status=Ticket.Status.CLOSED)
+    Ticket.objects.filter(pk=source.pk).update(merged_into=target)
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=source, actor=actor, field="merged_into", new_value=target.reference
+            ),
+            TicketEvent(
+                ticket=target, actor=actor, field="merged_from", new_value=source.reference
+            ),
+        ]
+    )
+    return TicketMerge.objects.create(
+        source=source, target=target, actor=actor, message_ids=message_ids, source_before=before
+    )
+
+
+@transaction.atomic
+def ticket_merge_undo(*, merge_id: int, actor) -> TicketMerge:
+    """Undo a merge, for the agent who did it: the moved messages go back, the merged ticket
+    gets back its status and times exactly, and both record the undo. Messages that came to the
+    target since stay there.
+
+    Raises MergeRefused when it is not this agent's merge, or it was undone already.
+    """
+    merge = (
+        TicketMerge.objects.select_for_update()
+        .filter(pk=merge_id, actor=actor, undone_at=None)
+        .first()
+    )
+    if merge is None:
+        raise MergeRefused(_("Only the agent who merged the tickets can undo it, once."))
+    source, target = _locked(merge.source_id, merge.target_id)
+    if source.merged_into_id != target.pk:
+        raise MergeRefused(_("The ticket is no longer merged."))
+    Message.objects.filter(pk__in=merge.message_ids, ticket=target).update(ticket=source)
+    closed_status = source.status
+    for field in REPLY_CHANGED_FIELDS:
+        value = merge.source_before[field]
+        setattr(source, field, parse_datetime(value) if field in MOMENTS and value else value)
+    source.merged_into = None
+    source.save(update_fields=[*REPLY_CHANGED_FIELDS, "merged_into", "updated_at"])
+    events = [
+        TicketEvent(ticket=source, actor=actor, field="merged_into", old_value=target.reference),
+        TicketEvent(ticket=target, actor=actor, field="merged_from", old_value=source.reference),
+    ]
+    if closed_status != source.status:
+        events.append(
+            TicketEvent(
+                ticket=source,
+                actor=actor,
+                field="status",
+                old_value=closed_status,
+                new_value=source.status,
+            )
+        )
+    TicketEvent.objects.bulk_create(events)
+    merge.undone_at = timezone.now()
+    merge.save(update_fields=["undone_at"])
+    return merge
