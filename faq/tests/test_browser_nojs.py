@@ -1,5 +1,7 @@
 """The help page in a browser with JavaScript off: what help.js adds must not be needed."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,4 +33,17 @@ def test_following_a_deep_link_on_the_page_opens_that_answer_without_javascript(
     page.goto(f"/#{second.anchor}")
 
     expect(page.locator(f"details:has(> #{second.anchor})")).to_have_attribute("open", "")
+    expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_visible()
+
+
+def test_answer_page_leads_back_to_the_answer_open_on_the_help_page_without_javascript(page, seed):
+    entry = FaqEntry.objects.get(question="Kan jeg oppdatere fakturaadressen?")
+    page.goto(f"/svar/{entry.anchor}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(entry.question)
+    expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_visible()
+
+    page.get_by_role("link", name="Flere svar på hjelpesiden").click()
+
+    expect(page).to_have_url(re.compile(rf"^[^#]*/#{entry.anchor}$"))
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_attribute("open", "")
     expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_visible()
