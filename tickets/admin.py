@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tickets.desk import QUEUE_PARAMETER, change_context, desk_urls, queue_url
+from tickets.faq_draft import faq_draft_urls
 from tickets.forms import AttachmentsField
 from tickets.models import (
     AGENT_GROUP,
@@ -150,7 +152,7 @@ class ReadOnlyInlineMixin:
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = Message
     verbose_name_plural = _("the conversation")
-    fields = ["kind", "channel", "sender", "created_at", "body", "files"]
+    fields = ["kind", "channel", "sender", "created_at", "body", "files", "faq_draft"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -161,6 +163,13 @@ class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     @admin.display(description=_("attachments"))
     def files(self, message):
         return render_to_string("admin/tickets/attachments.html", {"message": message})
+
+    @admin.display(description=_("FAQ"))
+    def faq_draft(self, message):
+        if message.kind != Message.Kind.PUBLIC:
+            return ""
+        url = reverse("admin:tickets_message_faq_draft", args=[message.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Make an FAQ draft"))
 
     @admin.display(description=_("from"))
     def sender(self, message):
@@ -339,7 +348,7 @@ class TicketAdmin(admin.ModelAdmin):
         js = ["tickets/desk.js"]
 
     def get_urls(self):
-        return desk_urls(self) + super().get_urls()
+        return desk_urls(self) + faq_draft_urls(self) + super().get_urls()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)
