@@ -104,3 +104,14 @@ def test_warm_answer_page_costs_no_query_like_the_help_page(
         response = client.get(entry_url(entry))
 
     assert response.status_code == 200
+
+
+def test_an_answer_asking_tilbakemelding_gets_an_anchor_with_a_page_of_its_own(client, seed):
+    block = FaqEntry.objects.first().block
+    entry = FaqEntry.objects.create(block=block, question="Tilbakemelding", answer="Skriv til oss.")
+
+    response = client.get(entry_url(entry))
+
+    assert entry.anchor == "tilbakemelding-2"
+    assert response.status_code == 200
+    assert "Skriv til oss." in response.text
