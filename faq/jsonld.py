@@ -2,13 +2,17 @@
 
 import json
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def faq_page_json_ld(entries) -> SafeString:
-    """The questions and answers (anything with .question and .answer_html) as FAQPage JSON-LD."""
+    """The questions and answers (anything with .question, .answer_html and .anchor) as FAQPage
+    JSON-LD, each question with the address of its own page (/svar/<anchor>/, in this language):
+    nothing on the page links there, so this is how a search engine finds those pages."""
     data = {
         "@context": "https://schema.org",
         "@type": "FAQPage",
@@ -16,6 +20,7 @@ def faq_page_json_ld(entries) -> SafeString:
             {
                 "@type": "Question",
                 "name": entry.question,
+                "url": settings.SITE_URL + reverse("faq:entry_page", args=[entry.anchor]),
                 "acceptedAnswer": {"@type": "Answer", "text": entry.answer_html},
             }
             for entry in entries

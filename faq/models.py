@@ -35,6 +35,9 @@ def _counters_left_out(instance, save_kwargs: dict) -> None:
         ]
 
 
+ANCHORS_RESERVED = frozenset(["tilbakemelding"])
+
+
 def anchor_for(text: str) -> str:
     return slugify(text.translate(_NORWEGIAN_LETTERS))[:70] or "svar"
 
@@ -254,6 +257,8 @@ class FaqEntry(models.Model):
             .exclude(pk=self.pk)
             .values_list("anchor", flat=True)
         )
+        # /svar/tilbakemelding/ is the vote address, so no answer's own page can be there.
+        taken |= ANCHORS_RESERVED
         anchor, number = base, 2
         while anchor in taken:
             anchor, number = f"{base}-{number}", number + 1

@@ -56,6 +56,8 @@ class EntryView:
     search_text: str
     is_published: bool
     html: str
+    # The answer alone, sanitised (faq.rendering), for the answer's own page.
+    answer_html: str
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,10 @@ class PageView:
     def entry_published(self, entry_id: int) -> EntryView | None:
         return next((e for e in self.entries_published() if e.pk == entry_id), None)
 
+    def entry_by_anchor(self, anchor: str) -> EntryView | None:
+        """The published entry with this anchor."""
+        return next((e for e in self.entries_published() if e.anchor == anchor), None)
+
     def suggestions(self, text: str, *, limit: int) -> list[EntryView]:
         """The published entries that best answer the text, as the search ranks them."""
         entries = {e.anchor: e for e in self.entries_published()}
@@ -206,6 +212,33 @@ def help_page_response(request, *, page_view=None, status=200, block_forms=None)
         # Hidden entries: never kept by a proxy, nor by the browser for the next person.
         patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+ENTRY_PAGE_TEMPLATE = "faq/entry_page.html"
+
+
+def entry_page_response(request, anchor: str):
+    """One published answer on its own page (/svar/<anchor>/), with its question: the same bytes
+    for every visitor, made once per content version, cached like the help page itself.
+
+    Unlike /#anchor, it needs no <details> to open: for links shared or found by a search engine.
+    """
+    page_view = help_page_served()
+    entry = page_view and page_view.entry_by_anchor(anchor)
+    if entry is None:
+        raise Http404(_("No such answer."))
+    key = (ENTRY_PAGE_TEMPLATE, anchor)
+    rendered = page_view.rendered.get(key)
+    if rendered is None:
+        context = {
+            "page": page_view.page,
+            "entry": entry,
+            "answer_html": mark_safe(entry.answer_html),  # noqa: S308 (sanitised on save)
+            "canonical": settings.SITE_URL + request.path,
+        }
+        rendered = page_render(ENTRY_PAGE_TEMPLATE, context, page_view.page)
+        page_view.rendered[key] = rendered
+    return rendered.response(request)
 
 
 def _search_rendered(page_view: PageView, query: str) -> RenderedPage:
@@ -351,6 +384,7 @@ def _build(page: HelpPage) -> PageView:
                     e.search_text,
                     e.is_published,
                     template.render({"entry": e}),
+                    e.answer_html,
                 )
                 for e in block_items
                 if isinstance(e, FaqEntry)

@@ -46,9 +46,11 @@ def faq_feedback_record(*, entry_id: int, reasons: list[str], text: str) -> str 
     return entry.anchor
 
 
-def faq_entry_draft(*, question: str) -> FaqEntry | None:
-    """A hidden entry asking this, with no answer yet, last in the help page's first FAQ block,
-    for an editor to write; None when there is no FAQ block to put it in."""
+def faq_entry_draft(
+    *, question: str, answer: str = "", reason: str = "draft from the search report"
+) -> FaqEntry | None:
+    """A hidden entry asking this (answered, if an answer is given), last in the help page's
+    first FAQ block, for an editor to finish; None when there is no FAQ block to put it in."""
     page_view = help_page_served(preview=True)
     blocks = (
         [b.block for b in page_view.blocks if b.block.kind == Block.Kind.FAQ] if page_view else []
@@ -62,9 +64,10 @@ def faq_entry_draft(*, question: str) -> FaqEntry | None:
         question=(question[:1].upper() + question[1:])[
             : FaqEntry._meta.get_field("question").max_length
         ],
+        answer=answer,
         is_published=False,
         position=0 if last is None else last + 1,
     )
-    entry._change_reason = "draft from the search report"
+    entry._change_reason = reason
     entry.save()
     return entry

@@ -10,4 +10,6 @@ urlpatterns = [
     path("svar/tilbakemelding/", views.vote, name="vote"),
     path("svar/<int:entry_id>/tilbakemelding/", views.entry_feedback, name="feedback"),
     path("svar/<int:entry_id>/mangler/", views.entry_feedback_reasons, name="feedback_reasons"),
+    # After the vote addresses; no anchor is made "tilbakemelding" (faq.models.ANCHORS_RESERVED).
+    path("svar/<slug:anchor>/", views.entry_page, name="entry_page"),
 ]

@@ -17,7 +17,12 @@ from django_ratelimit.core import is_ratelimited
 
 from faq.forms import FeedbackReasonsForm
 from faq.models import Block
-from faq.pages import QUERY_MAX_LENGTH, help_page_response, help_page_served
+from faq.pages import (
+    QUERY_MAX_LENGTH,
+    entry_page_response,
+    help_page_response,
+    help_page_served,
+)
 from faq.search import search_highlight
 from faq.search_log import search_logged, search_opened
 from faq.services import faq_entry_vote, faq_feedback_record
@@ -41,6 +46,11 @@ def help_page_render(request, *, contact_form=None, status=200):
     """The help page with a failed contact form; faq.pages.help_page_response is the API."""
     forms = None if contact_form is None else {Block.Kind.HELP_FORM: contact_form}
     return help_page_response(request, status=status, block_forms=forms)
+
+
+@require_safe
+def entry_page(request, anchor):
+    return entry_page_response(request, anchor)
 
 
 @require_safe

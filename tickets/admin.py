@@ -30,6 +30,7 @@ from tickets.desk import (
     desk_urls,
     queue_url,
 )
+from tickets.faq_draft import faq_draft_urls
 from tickets.forms import AttachmentsField
 from tickets.macros import PLACEHOLDERS, macro_placeholders_unknown
 from tickets.models import (
@@ -208,7 +209,7 @@ class ReadOnlyInlineMixin:
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = Message
     verbose_name_plural = _("the conversation")
-    fields = ["kind", "channel", "sender", "created_at", "body", "files"]
+    fields = ["kind", "channel", "sender", "created_at", "body", "files", "faq_draft"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -219,6 +220,13 @@ class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     @admin.display(description=_("attachments"))
     def files(self, message):
         return render_to_string("admin/tickets/attachments.html", {"message": message})
+
+    @admin.display(description=_("FAQ"))
+    def faq_draft(self, message):
+        if message.kind != Message.Kind.PUBLIC:
+            return ""
+        url = reverse("admin:tickets_message_faq_draft", args=[message.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Make an FAQ draft"))
 
     @admin.display(description=_("from"))
     def sender(self, message):
@@ -437,7 +445,7 @@ class TicketAdmin(admin.ModelAdmin):
         js = ["tickets/desk.js", "tickets/macros.js", "tickets/compose.js"]
 
     def get_urls(self):
-        return desk_urls(self) + compose_urls(self) + super().get_urls()
+        return desk_urls(self) + compose_urls(self) + faq_draft_urls(self) + super().get_urls()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)

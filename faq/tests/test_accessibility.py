@@ -162,7 +162,7 @@ def test_keyboard_alone_searches_opens_an_answer_votes_and_reaches_the_contact_f
     page.goto("/")
     search = page.get_by_role("searchbox")
     question = page.locator("summary", has_text=entry.question)
-    answer = page.locator(f"#{entry.anchor}")
+    answer = page.locator(f"details:has(> #{entry.anchor})")
     form = page.locator("[data-contact-form]")
 
     tab_until(page, search)

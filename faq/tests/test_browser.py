@@ -68,7 +68,7 @@ def test_clicking_a_question_shows_its_answer(page, seed):
 
     page.locator("summary", has_text=entry.question).click()
 
-    expect(page.locator(f"#{entry.anchor}")).to_have_js_property("open", True)
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_js_property("open", True)
     expect(page.get_by_text("Du logger inn med ditt brukernavn og passord")).to_be_visible()
 
 
@@ -126,7 +126,7 @@ def test_deep_link_opens_its_answer(page, seed):
 
     page.goto(f"/#{entry.anchor}")
 
-    expect(page.locator(f"#{entry.anchor}")).to_have_js_property("open", True)
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_js_property("open", True)
     expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_visible()
 
 
@@ -134,7 +134,7 @@ def test_yes_under_an_answer_counts_a_helpful_vote_without_leaving_the_page(page
     entry = FaqEntry.objects.get(question="Hvordan logger jeg meg inn?")
     page.goto("/")
     page.locator("summary", has_text=entry.question).click()
-    answer = page.locator(f"#{entry.anchor}")
+    answer = page.locator(f"details:has(> #{entry.anchor})")
     address = page.url
 
     answer.get_by_role("button", name="Ja").click()
@@ -149,7 +149,7 @@ def test_no_under_an_answer_asks_what_was_missing_and_files_it_for_review(page, 
     entry = FaqEntry.objects.get(question="Hvordan logger jeg meg inn?")
     page.goto("/")
     page.locator("summary", has_text=entry.question).click()
-    answer = page.locator(f"#{entry.anchor}")
+    answer = page.locator(f"details:has(> #{entry.anchor})")
     address = page.url
 
     answer.get_by_role("button", name="Nei").click()

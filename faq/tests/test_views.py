@@ -5,6 +5,7 @@ from html import unescape
 
 import pytest
 import yaml
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils.http import parse_http_date
@@ -205,6 +206,10 @@ def test_json_ld_lists_the_published_questions_as_a_faq_page(client, seed):
     assert len(data["mainEntity"]) == 10
     assert data["mainEntity"][0]["name"] == "Hvor mye koster produktene?"
     assert data["mainEntity"][0]["acceptedAnswer"]["text"].startswith("<p>Hver enkelt kunde")
+    first = FaqEntry.objects.get(question="Hvor mye koster produktene?")
+    assert data["mainEntity"][0]["url"] == f"{settings.SITE_URL}/svar/{first.anchor}/"
+    own_page = client.get(data["mainEntity"][0]["url"].removeprefix(settings.SITE_URL))
+    assert own_page.status_code == 200
 
 
 def test_hostile_question_is_shown_as_text_everywhere(client, make_entry):

@@ -2,10 +2,21 @@
 (function () {
   "use strict";
 
+  // An entry's anchor is the id of its answer (faq_entry.html): a link to it (/#anchor) makes the
+  // browser open the closed <details> itself, so this only moves the question into view.
+  function entryOf(anchor) {
+    var answer = anchor && document.getElementById(anchor);
+    var entry = answer && answer.parentNode;
+    return entry && entry.matches("details.faq-entry") ? entry : null;
+  }
+
+  function anchorOf(entry) {
+    return entry.querySelector(":scope > summary + div").id;
+  }
+
   function openTarget() {
-    var id = decodeURIComponent(location.hash.slice(1));
-    var entry = id && document.getElementById(id);
-    if (entry && entry.tagName === "DETAILS") {
+    var entry = entryOf(decodeURIComponent(location.hash.slice(1)));
+    if (entry) {
       entry.open = true;
       entry.scrollIntoView();
       entry.querySelector("summary").focus({ preventScroll: true });
@@ -30,7 +41,7 @@
       var badge = summary.querySelector(".badge");
       var text = summary.textContent;
       if (badge) { text = text.slice(0, text.length - badge.textContent.length - 1); }
-      return [entry.id, { summary: summary, badge: badge, text: text }];
+      return [entry, { anchor: anchorOf(entry), summary: summary, badge: badge, text: text }];
     }));
     var timer, asked = 0;
     // Only the last query of a typing burst is counted: the one still there after LOG_DELAY.
@@ -69,7 +80,7 @@
     input.form.addEventListener("submit", function () { clearTimeout(logTimer); logTimer = null; });
 
     function mark(entry, pieces) {
-      var question = questions.get(entry.id);
+      var question = questions.get(entry);
       var nodes = (pieces || [[question.text, false]]).map(function (piece) {
         if (!piece[1]) { return document.createTextNode(piece[0]); }
         var marked = document.createElement("mark");
@@ -83,10 +94,11 @@
     function show(results, query) {
       var ranked = new Map(results.map(function (r) { return [r.anchor, r.question]; }));
       entries.forEach(function (entry) {
-        entry.hidden = query !== "" && !ranked.has(entry.id);
-        mark(entry, ranked.get(entry.id));
+        var anchor = questions.get(entry).anchor;
+        entry.hidden = query !== "" && !ranked.has(anchor);
+        mark(entry, ranked.get(anchor));
       });
-      var order = query ? results.map(function (r) { return document.getElementById(r.anchor); })
+      var order = query ? results.map(function (r) { return entryOf(r.anchor); })
         .filter(function (entry) { return entry && list.contains(entry); }) : entries;
       order.forEach(function (entry) { list.appendChild(entry); });
       var shown = query ? order.length : entries.length;
@@ -149,7 +161,7 @@
     document.querySelectorAll("details.faq-entry > p").forEach(function (line) {
       var link = document.createElement("a");
       link.className = "faq-permalink";
-      link.href = "#" + line.parentNode.id;
+      link.href = "#" + anchorOf(line.parentNode);
       link.textContent = form.dataset.permalink;
       line.appendChild(link);
     });
