@@ -1,4 +1,5 @@
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -376,8 +377,8 @@ class ChatSettings(models.Model):
     is_enabled = models.BooleanField(_("chat enabled"), default=True)
     # ISO weekdays, 1 = Monday, as "1,2,3,4,5".
     weekdays = models.CharField(_("open weekdays"), max_length=20, default="1,2,3,4,5")
-    opens = models.TimeField(_("opens"), default="08:00")
-    closes = models.TimeField(_("closes"), default="16:00")
+    opens = models.TimeField(_("opens"), default=time(8))
+    closes = models.TimeField(_("closes"), default=time(16))
     # What the launcher promises a customer who leaves a message instead.
     answer_hours = models.PositiveIntegerField(_("expected answer time (hours)"), default=8)
 

@@ -255,7 +255,11 @@ def test_new_chat_is_announced_to_online_agents(transactional_db, agent):
         desk = agent_socket(agent_cookie)
         await desk.connect()
         await database_sync_to_async(chat_start)(
-            name="Per", email="per@example.no", message="Hei", client_ip="192.0.2.9", source_page=None
+            name="Per",
+            email="per@example.no",
+            message="Hei",
+            client_ip="192.0.2.9",
+            source_page=None,
         )
         announced = await _receive_until(desk, "new_chat")
         queue = await _receive_until(desk, "queue")
