@@ -4,7 +4,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from tickets.chat import (
     ChatRefused,

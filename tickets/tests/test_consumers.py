@@ -39,7 +39,8 @@ def started(transactional_db):
 def _agent_cookie(user) -> bytes:
     client = Client()
     client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
 
 
 def customer_socket(token: str) -> WebsocketCommunicator:
