@@ -26,6 +26,9 @@
   var thanks = root.querySelector("[data-chat-thanks]");
   var agentLine = root.querySelector("[data-chat-agent]");
   var state = load();
+  // The newest message shown on this page: a reconnect asks for what came after it, a new page
+  // (nothing shown yet) for the whole conversation.
+  var lastId = 0;
   var socket = null;
   var retry = 0;
   var outbox = [];
@@ -144,7 +147,8 @@
         thanks.focus();
         return;
       }
-      state = { token: result.token, lastId: 0 };
+      state = { token: result.token };
+      lastId = 0;
       save();
       log.replaceChildren();
       known = {};
@@ -169,7 +173,7 @@
     socket.addEventListener("open", function () {
       retry = 0;
       connection.textContent = "";
-      socket.send(JSON.stringify({ type: "hello", last_id: state.lastId || 0 }));
+      socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
       outbox.splice(0).forEach(send);
     });
     socket.addEventListener("message", function (event) { receive(JSON.parse(event.data)); });
@@ -188,6 +192,7 @@
     save();
     log.replaceChildren();
     known = {};
+    lastId = 0;
     show(ask);
   }
 
@@ -231,7 +236,7 @@
     }
     if (item) { confirm(item, message.id); } else { log.append(bubble(message, own)); }
     known[message.id] = true;
-    if (message.id > (state.lastId || 0)) { state.lastId = message.id; save(); }
+    lastId = Math.max(lastId, message.id);
   }
 
   function bubble(message, own) {
@@ -259,7 +264,7 @@
     known[id] = true;
     var delivery = item.querySelector("[data-delivery]");
     if (delivery) { delivery.textContent = id <= readUpto ? text.textRead : text.textSent; }
-    if (id > (state.lastId || 0)) { state.lastId = id; save(); }
+    lastId = Math.max(lastId, id);
   }
 
   function markRead(upto) {

@@ -32,7 +32,7 @@ def test_help_page_carries_the_launcher_and_stays_the_same_bytes_without_a_cooki
     first = client.get("/")
     second = Client().get("/")
 
-    assert 'data-chat' in first.text and "tickets/chat.js" in first.text
+    assert "data-chat" in first.text and "tickets/chat.js" in first.text
     assert "Chat med oss" in first.text
     assert first.content == second.content
     assert not first.cookies and "Set-Cookie" not in first
