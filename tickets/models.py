@@ -4,6 +4,7 @@ from datetime import time
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
+from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
@@ -371,12 +372,23 @@ class Chat(models.Model):
         return str(self.ticket_id)
 
 
+WEEKDAYS_VALIDATOR = RegexValidator(
+    r"^[1-7](,[1-7])*$", _("Write weekday numbers 1 to 7 separated by commas, e.g. 1,2,3,4,5.")
+)
+
+
 class ChatSettings(models.Model):
     """The chat's opening hours and promise, edited in the admin: one row (pk 1)."""
 
     is_enabled = models.BooleanField(_("chat enabled"), default=True)
     # ISO weekdays, 1 = Monday, as "1,2,3,4,5".
-    weekdays = models.CharField(_("open weekdays"), max_length=20, default="1,2,3,4,5")
+    weekdays = models.CharField(
+        _("open weekdays"),
+        max_length=20,
+        default="1,2,3,4,5",
+        validators=[WEEKDAYS_VALIDATOR],
+        help_text=_("ISO weekday numbers, 1 = Monday, separated by commas: 1,2,3,4,5"),
+    )
     opens = models.TimeField(_("opens"), default=time(8))
     closes = models.TimeField(_("closes"), default=time(16))
     # What the launcher promises a customer who leaves a message instead.

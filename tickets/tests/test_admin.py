@@ -79,6 +79,10 @@ def test_agent_group_holds_exactly_the_ticket_work_permissions(db):
         "view_ticketevent",
         "view_outboundemail",
         "view_suggestionimpression",
+        # The live chat: its rows, and its opening hours and promise (migration 0014).
+        "view_chat",
+        "view_chatsettings",
+        "change_chatsettings",
     }
     assert not group.permissions.exclude(content_type__app_label="tickets").exists()
 

@@ -138,3 +138,17 @@ def test_chat_view_shows_earlier_tickets_and_faq_answers_in_constant_queries(
 def test_chat_desk_is_for_agents_only(editor_client, agent_client):
     assert agent_client.get(reverse("admin:tickets_ticket_chats")).status_code == 200
     assert editor_client.get(reverse("admin:tickets_ticket_chats")).status_code == 403
+
+
+def test_agent_sets_the_chat_opening_hours_in_the_admin(agent_client):
+    url = reverse("admin:tickets_chatsettings_change", args=[ChatSettings.load().pk])
+    data = {"is_enabled": "on", "opens": "09:00", "closes": "15:00", "answer_hours": "4"}
+
+    refused = agent_client.post(url, data | {"weekdays": "mandag", "_save": "1"})
+    saved = agent_client.post(url, data | {"weekdays": "1,2,3", "_save": "1"})
+
+    assert refused.status_code == 200
+    assert "Skriv ukedager som tall" in refused.text
+    assert saved.status_code == 302
+    config = ChatSettings.load()
+    assert (config.weekday_numbers(), config.answer_hours) == ({1, 2, 3}, 4)
