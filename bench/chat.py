@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import websockets.exceptions  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from bench.common import HOST, ROOT, BenchError, environment, free_port, manage  # noqa: E402
@@ -244,6 +245,8 @@ async def layer_run(name: str, var_dir: Path, args, *, redis: bool) -> str:
             await port_wait(port, server)
         echo = await echo_round(ports[0], args.connections, args.messages, args.spread)
         chat = await chat_round(ports[0], ports[-1], setup, args.messages, args.spread)
+    except (OSError, websockets.exceptions.WebSocketException) as error:
+        raise BenchError(f"{name}: a socket failed: {error!r}") from error
     finally:
         for server in servers:
             server.terminate()

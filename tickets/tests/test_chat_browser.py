@@ -9,6 +9,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from faq.tests.test_accessibility import AXE_PATH, blocking_violations
 from tickets.models import AGENT_GROUP, Chat, ChatSettings, Message, Ticket
 
 # The server's threads commit on their own connections; the agents' group (a data migration) is
@@ -73,8 +74,8 @@ def tab(browser, asgi_server):
     """A new browser context (its own storage and cookies) for each call; script errors fail."""
     contexts, errors = [], []
 
-    def open_tab():
-        context = browser.new_context(locale="nb-NO", base_url=asgi_server)
+    def open_tab(**options):
+        context = browser.new_context(locale="nb-NO", base_url=asgi_server, **options)
         context.set_default_timeout(8_000)
         contexts.append(context)
         page = context.new_page()
@@ -195,3 +196,24 @@ def test_agent_away_makes_the_launcher_take_a_message_answered_by_email(
     expect(customer.get_by_text(f"Vi har fått meldingen din ({ticket.reference})")).to_be_visible()
     assert ticket.messages.get().channel == Message.Channel.FORM
     assert not Chat.objects.exists()
+
+
+def test_launcher_opens_from_the_keyboard_and_has_no_serious_accessibility_finding(
+    tab, seed, always_open, chat_agent
+):
+    if not AXE_PATH.exists():
+        pytest.skip(f"{AXE_PATH} is missing: `make install` installs axe-core.")
+    # axe is added as an inline script, which our Content-Security-Policy rightly refuses.
+    customer = tab(bypass_csp=True)
+    customer.goto("/")
+    launcher = customer.get_by_role("button", name="Chat med oss")
+
+    launcher.focus()
+    customer.keyboard.press("Enter")
+
+    expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    assert blocking_violations(customer, AXE_PATH) == []
+    customer.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_hidden()
