@@ -184,6 +184,17 @@ def help_page_block_form_register(kind: str, form_new: Callable[..., object]) ->
     _block_forms[kind] = form_new
 
 
+# Templates other apps add at the end of the page (tickets' chat launcher), in order.
+_includes: list[str] = []
+
+
+def help_page_include_register(template_name: str) -> None:
+    """The help page includes this template at its end. It is rendered with the page, once per
+    content version, so it too must be the same for every visitor (no token, no cookie)."""
+    if template_name not in _includes:
+        _includes.append(template_name)
+
+
 def help_page_response(request, *, page_view=None, status=200, block_forms=None):
     """The help page for this request. A view that has read the page passes it (page_view), and
     a failed form post passes its bound form by block kind (block_forms) to show its errors."""
@@ -281,6 +292,7 @@ def _context(page_view, *, preview=False, query="", block_forms=None):
         "json_ld": page_view.json_ld,
         "query": query,
         "preview": preview,
+        "includes": tuple(_includes),
     }
 
 

@@ -67,6 +67,8 @@ SECURE_CSP = {
 }
 
 INSTALLED_APPS = [
+    # First: its runserver serves ASGI, the live chat's websockets included (make run).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "adminsortable2",
     "simple_history",
     "django_tasks_db",
+    "channels",
     # Providers' inbound webhooks, normalised to one message (sekvens_help/urls.py mounts one).
     "anymail",
     "axes",
@@ -117,6 +120,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "sekvens_help.urls"
 WSGI_APPLICATION = "sekvens_help.wsgi.application"
+# The live chat's websockets (sekvens_help/asgi.py); the pages may stay on WSGI workers.
+ASGI_APPLICATION = "sekvens_help.asgi.application"
 
 TEMPLATES = [
     {
@@ -169,6 +174,17 @@ else:
     CACHES = {
         "default": {"BACKEND": "sekvens_help.caches.DiskCache", "LOCATION": str(VAR_DIR / "cache")}
     }
+# The live chat's messages between processes: through Redis when there is one, so any web process
+# can serve any chat; in this process's memory otherwise (one process: make run).
+if redis_url:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # django-ratelimit warns about every cache it does not list, diskcache too; its counts are exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
@@ -202,6 +218,14 @@ SUGGEST_RATE_LIMIT = env.str("SUGGEST_RATE_LIMIT", default="60/m")
 # address may try per period, and replies it may send from ticket pages.
 TICKET_PAGE_MISS_RATE_LIMIT = env.str("TICKET_PAGE_MISS_RATE_LIMIT", default="10/10m")
 TICKET_PAGE_REPLY_RATE_LIMIT = env.str("TICKET_PAGE_REPLY_RATE_LIMIT", default="10/10m")
+# The live chat: chats one address may start, messages one address may send (all its chats) and
+# one chat may take from its customer, per period; the longest message, in characters; and how
+# long an agent's desk may be silent before they no longer count as online.
+CHAT_START_RATE_LIMIT = env.str("CHAT_START_RATE_LIMIT", default="5/10m")
+CHAT_ADDRESS_RATE_LIMIT = env.str("CHAT_ADDRESS_RATE_LIMIT", default="60/m")
+CHAT_MESSAGE_RATE_LIMIT = env.str("CHAT_MESSAGE_RATE_LIMIT", default="30/m")
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
+CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

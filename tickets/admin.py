@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.chat_desk import chat_desk_urls
 from tickets.collision import (
     COPY_FIELDS,
     copy_state_changes,
@@ -35,6 +36,7 @@ from tickets.forms import AttachmentsField
 from tickets.macros import PLACEHOLDERS, macro_placeholders_unknown
 from tickets.models import (
     AGENT_GROUP,
+    ChatSettings,
     Message,
     OutboundEmail,
     SavedReply,
@@ -445,7 +447,13 @@ class TicketAdmin(admin.ModelAdmin):
         js = ["tickets/desk.js", "tickets/macros.js", "tickets/compose.js"]
 
     def get_urls(self):
-        return desk_urls(self) + compose_urls(self) + faq_draft_urls(self) + super().get_urls()
+        return (
+            desk_urls(self)
+            + compose_urls(self)
+            + faq_draft_urls(self)
+            + chat_desk_urls(self)
+            + super().get_urls()
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(next_due=next_due)
@@ -708,4 +716,15 @@ class SuggestionImpressionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChatSettings)
+class ChatSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_enabled", "weekdays", "opens", "closes", "answer_hours"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ChatSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
         return False

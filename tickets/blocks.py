@@ -1,8 +1,8 @@
-"""The contact form in the help page's HelpForm block: registered with faq.pages at start-up, so
-the help page shows it without knowing it exists."""
+"""The contact form in the help page's HelpForm block and the chat launcher: registered with
+faq.pages at start-up, so the help page shows them without knowing they exist."""
 
 from faq.models import Block
-from faq.pages import help_page_block_form_register
+from faq.pages import help_page_block_form_register, help_page_include_register
 from tickets.forms import ContactForm
 
 
@@ -13,3 +13,5 @@ def contact_form_new(*, fields):
 
 def register() -> None:
     help_page_block_form_register(Block.Kind.HELP_FORM, contact_form_new)
+    # The chat launcher, bottom right of every help page; it asks /chat/status/ when opened.
+    help_page_include_register("tickets/chat_launcher.html")

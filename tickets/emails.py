@@ -22,6 +22,7 @@ TEMPLATES = {
     OutboundEmail.Kind.NOTIFICATION: "tickets/email/notification",
     OutboundEmail.Kind.REPLY: "tickets/email/reply",
     OutboundEmail.Kind.ASSIGNED: "tickets/email/assigned",
+    OutboundEmail.Kind.TRANSCRIPT: "tickets/email/transcript",
 }
 # Emails to our own people: a link to the ticket page, and never part of the customer's thread.
 TO_STAFF = {OutboundEmail.Kind.NOTIFICATION, OutboundEmail.Kind.ASSIGNED}
@@ -118,9 +119,27 @@ def reply_preview(ticket: Ticket, body: str) -> tuple[str, str]:
     return subject, text
 
 
+def transcript_email(ticket: Ticket) -> OutboundEmail:
+    """The chat's conversation, asked for by the customer when they ended it; rendered by the
+    worker from the thread as it then is."""
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] Your chat with us") % {"reference": ticket.reference}
+    return _email(
+        ticket,
+        OutboundEmail.Kind.TRANSCRIPT,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+    )
+
+
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message to send for a stored email, its bodies rendered now from the templates."""
     context = {"ticket": email.ticket, "note": email.note, "email": email}
+    if email.kind == OutboundEmail.Kind.TRANSCRIPT:
+        context["thread"] = email.ticket.messages.filter(
+            kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic=""
+        ).order_by("pk")
     if email.kind in TO_STAFF:
         path = reverse("admin:tickets_ticket_change", args=[email.ticket_id])
         context["admin_url"] = settings.SITE_URL + path

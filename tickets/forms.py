@@ -279,3 +279,17 @@ class DeskTicketForm(forms.Form):
                 _("The message contains characters we cannot read."), code="control_characters"
             )
         return message
+
+
+class ChatStartForm(ContactForm):
+    """The chat's start: name, email (so it can go on by email), the first message and the
+    honeypot; checked as the contact form checks them. No token: the chat's own token is made
+    when it starts, and the start is limited per address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, is_same_origin=True, **kwargs)
+        del self.fields["attachments"]
+        del self.fields["token"]
+        self.fields["message"].validators.append(
+            MaxLengthValidator(settings.CHAT_MESSAGE_MAX_CHARS)
+        )

@@ -1,8 +1,10 @@
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
+from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
@@ -302,6 +304,7 @@ class OutboundEmail(models.Model):
         NOTIFICATION = "notification", _("Notification to support")
         REPLY = "reply", _("Reply to the customer")
         ASSIGNED = "assigned", _("Assigned to an agent")
+        TRANSCRIPT = "transcript", _("Chat transcript to the customer")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
@@ -456,3 +459,97 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Chat(models.Model):
+    """A live chat: a ticket whose thread is written in real time (its messages' channel is
+    "chat"). When the customer leaves, the ticket goes on by email like any other."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for an agent")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
+
+    ticket = models.OneToOneField(
+        Ticket, models.CASCADE, primary_key=True, related_name="chat", verbose_name=_("ticket")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State, default=State.WAITING)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # The newest customer message an agent has seen: the customer's "read" delivery state.
+    read_upto = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("chat")
+        verbose_name_plural = _("chats")
+        indexes = [models.Index(fields=["state", "created_at"], name="chat_state")]
+
+    def __str__(self):
+        return str(self.ticket_id)
+
+
+WEEKDAYS_VALIDATOR = RegexValidator(
+    r"^[1-7](,[1-7])*$", _("Write weekday numbers 1 to 7 separated by commas, e.g. 1,2,3,4,5.")
+)
+
+
+class ChatSettings(models.Model):
+    """The chat's opening hours and promise, edited in the admin: one row (pk 1)."""
+
+    is_enabled = models.BooleanField(_("chat enabled"), default=True)
+    # ISO weekdays, 1 = Monday, as "1,2,3,4,5".
+    weekdays = models.CharField(
+        _("open weekdays"),
+        max_length=20,
+        default="1,2,3,4,5",
+        validators=[WEEKDAYS_VALIDATOR],
+        help_text=_("ISO weekday numbers, 1 = Monday, separated by commas: 1,2,3,4,5"),
+    )
+    opens = models.TimeField(_("opens"), default=time(8))
+    closes = models.TimeField(_("closes"), default=time(16))
+    # What the launcher promises a customer who leaves a message instead.
+    answer_hours = models.PositiveIntegerField(_("expected answer time (hours)"), default=8)
+
+    class Meta:
+        verbose_name = _("chat settings")
+        verbose_name_plural = _("chat settings")
+
+    def __str__(self):
+        return str(_("Chat settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ChatSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def weekday_numbers(self) -> set[int]:
+        return {int(day) for day in self.weekdays.replace(" ", "").split(",") if day.isdigit()}
+
+
+class AgentAvailability(models.Model):
+    """Whether an agent takes chats now: online (and recently seen by the desk's socket) or away."""
+
+    # The agent's own state, nothing about a ticket: it goes with the account.
+    agent = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        primary_key=True,
+        related_name="chat_availability",
+        verbose_name=_("agent"),
+    )
+    is_online = models.BooleanField(_("online"), default=False)
+    # Renewed by the agent's open desk socket; an agent whose browser went away is not online.
+    seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agent availability")
+        verbose_name_plural = _("agent availability")
+        indexes = [models.Index(fields=["is_online", "seen_at"], name="availability_online")]
+
+    def __str__(self):
+        return str(self.agent_id)

@@ -19,6 +19,7 @@ RANDOM_SYMBOLS = 7
 REPLY_ADDRESS_SALT = "tickets.reply-address"
 REPLY_SIGNATURE_CHARS = 10
 PAGE_TOKEN_SALT = "tickets.page"
+CHAT_TOKEN_SALT = "tickets.chat"
 # 32 random bytes: the customer's page link cannot be guessed, only handed over.
 ACCESS_KEY_BYTES = 32
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
@@ -86,6 +87,24 @@ def page_token_read(token: str) -> tuple[str, str] | None:
     must still be compared with the ticket's (constant time): a rotated key was signed too."""
     try:
         value = _page_signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    reference, _, access_key = value.partition(".")
+    if reference_normalize(reference) != reference or not access_key:
+        return None
+    return reference, access_key
+
+
+def chat_token(reference: str, access_key: str) -> str:
+    """The customer's chat token, kept in their browser's localStorage: made like the page
+    token, signed for the chat only, so neither opens the other."""
+    return signing.Signer(salt=CHAT_TOKEN_SALT, sep=".").sign(f"{reference}.{access_key}")
+
+
+def chat_token_read(token: str) -> tuple[str, str] | None:
+    """(reference, access key) of a chat token we signed; None for any other."""
+    try:
+        value = signing.Signer(salt=CHAT_TOKEN_SALT, sep=".").unsign(token)
     except signing.BadSignature:
         return None
     reference, _, access_key = value.partition(".")

@@ -91,7 +91,7 @@ def ticket_submit(
     # write to the database: on SQLite the write lock is held for the INSERTs alone.
     if ticket := Ticket.objects.filter(submission_token=key).first():
         return ticket
-    if _rate_limited(group="contact", client_ip=client_ip, rate=settings.CONTACT_RATE_LIMIT):
+    if address_rate_limited(group="contact", client_ip=client_ip, rate=settings.CONTACT_RATE_LIMIT):
         raise SubmissionLimited(is_daily=False)
     if not ticket_submission_allowed(email=email):
         raise SubmissionLimited(is_daily=True)
@@ -107,7 +107,7 @@ def ticket_submit(
     return ticket
 
 
-def _rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
+def address_rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
     # Counted per address as django-ratelimit's "ip" key does: an IPv6 visitor holds a whole /64.
     network = ipaddress.ip_network(f"{client_ip}/{64 if ':' in client_ip else 32}", strict=False)
     address = str(network.network_address)
@@ -116,7 +116,7 @@ def _rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
     )
 
 
-def _emails_queue(emails: list[OutboundEmail]) -> None:
+def emails_queue(emails: list[OutboundEmail]) -> None:
     # The task queue lives in this database (django-tasks-db), so queuing here commits or rolls
     # back with the ticket: a committed ticket always has its emails queued, and the worker only
     # sees them, and sends, after the commit.
@@ -190,7 +190,7 @@ def ticket_create(
     if attachments:
         attachments_store(message=first_message, files=attachments)
     emails = [confirmation_email(ticket)] if confirm else []
-    _emails_queue([*emails, notification_email(ticket)])
+    emails_queue([*emails, notification_email(ticket)])
     if form_token := form_token or submission_token:
         impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
         if shown := list(impressions.values_list("entry_id", flat=True)):
@@ -240,7 +240,7 @@ def ticket_reply(
             ticket.first_response_at = locked.first_response_at = note.created_at
         email = reply_email(ticket, note)
         email.send_after = held_until
-        _emails_queue([email])
+        emails_queue([email])
         events = []
         if locked.status in RUNNING:
             events = ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
@@ -324,7 +324,7 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     # no query for it.
     given = "assignee" in changes and actor is not None
     if given and locked.assignee_id not in (None, actor.pk) and locked.assignee.email:
-        _emails_queue([assigned_email(locked, agent=locked.assignee, by=actor)])
+        emails_queue([assigned_email(locked, agent=locked.assignee, by=actor)])
     return TicketEvent.objects.bulk_create(events)
 
 
@@ -426,7 +426,7 @@ def ticket_customer_replied(*, ticket: Ticket, message: Message) -> None:
     support) is told by email."""
     if ticket.status in REOPENED_BY_CUSTOMER:
         ticket_change(ticket=ticket, actor=None, status=Ticket.Status.OPEN)
-    _emails_queue([customer_reply_email(ticket, message)])
+    emails_queue([customer_reply_email(ticket, message)])
 
 
 @transaction.atomic

@@ -44,5 +44,5 @@ def test_service_runs_only_commands_this_project_has(path):
     commands = [m for line in lines for m in re.findall(r"manage\.py (\w+)", line)]
     programs = [shlex.split(line)[0] for line in lines]
 
-    assert commands or any(p.endswith("gunicorn") for p in programs)
+    assert commands or any(p.endswith(("gunicorn", "daphne")) for p in programs)
     assert set(commands) <= set(get_commands())

@@ -85,6 +85,10 @@ def test_agent_group_holds_exactly_the_ticket_work_permissions(db):
         "add_savedreply",
         "change_savedreply",
         "delete_savedreply",
+        # The live chat: its rows, and its opening hours and promise (migration 0016).
+        "view_chat",
+        "view_chatsettings",
+        "change_chatsettings",
     }
     assert not group.permissions.exclude(content_type__app_label="tickets").exists()
 

@@ -1,0 +1,239 @@
+"""The live chat's websockets: the customer's (one chat, opened by its token) and the agents' desk
+(the queue and the chats an agent has open). They call tickets.chat, which stores first and
+broadcasts after the commit; these relay the broadcasts to their sockets.
+
+Client to server, JSON with a "type": customer: hello {last_id}, message {body, client_id},
+typing, end {transcript}; agent: hello, ping, availability {online}, watch {chat, last_id},
+take {chat}, message {chat, body, client_id}, typing {chat}, read {chat, upto}, end {chat}.
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
+
+from tickets import chat as chats
+from tickets.models import AGENT_GROUP, Chat
+from tickets.services import TicketAnonymised
+
+# Closing codes the page reads: this token opens nothing (start again), not allowed.
+CLOSE_UNKNOWN = 4404
+CLOSE_FORBIDDEN = 4403
+
+
+class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.chat = await database_sync_to_async(chats.chat_of_token)(
+            self.scope["url_route"]["kwargs"]["token"]
+        )
+        if self.chat is None:
+            await self.close(code=CLOSE_UNKNOWN)
+            return
+        self.group = chats.chat_group(self.chat.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if getattr(self, "chat", None) is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "hello":
+            await self._replay(_int(content.get("last_id")))
+        elif kind == "message":
+            await self._post(content)
+        elif kind == "typing":
+            await self.channel_layer.group_send(
+                self.group, {"type": "chat.typing", "who": "customer", "chat": self.chat.pk}
+            )
+        elif kind == "end":
+            await database_sync_to_async(chats.chat_end)(
+                chat=self.chat, transcript=bool(content.get("transcript"))
+            )
+
+    async def _replay(self, last_id: int):
+        messages, state = await database_sync_to_async(self._snapshot)(last_id)
+        await self.send_json({"type": "state", **state})
+        await self.send_json({"type": "messages", "messages": messages})
+
+    def _snapshot(self, last_id: int):
+        self.chat.refresh_from_db()
+        self.chat.ticket.refresh_from_db(fields=["assignee"])
+        return chats.chat_messages_after(self.chat, last_id), chats.chat_state_data(self.chat)
+
+    async def _post(self, content):
+        client_id = str(content.get("client_id", ""))[:64]
+        try:
+            message = await database_sync_to_async(chats.chat_customer_post)(
+                chat=self.chat, body=str(content.get("body", "")), client_ip=_client_ip(self.scope)
+            )
+        except chats.ChatRefused as refused:
+            await self.send_json({"type": "error", "client_id": client_id, "code": refused.code})
+        except TicketAnonymised:
+            await self.close(code=CLOSE_UNKNOWN)
+        else:
+            await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
+
+    async def chat_message(self, event):
+        await self.send_json({"type": "message", "message": event["message"]})
+
+    async def chat_typing(self, event):
+        if event["who"] == "agent":
+            await self.send_json({"type": "typing", "name": event.get("name", "")})
+
+    async def chat_state(self, event):
+        await self.send_json({"type": "state", **_without_type(event)})
+
+    async def chat_read(self, event):
+        await self.send_json({"type": "read", "upto": event["upto"]})
+
+
+class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.agent = None
+        self.watched: set[int] = set()
+        user = self.scope.get("user")
+        if not await database_sync_to_async(_is_desk_agent)(user, self.scope.get("session")):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.agent = user
+        await self.channel_layer.group_add(chats.AGENTS_GROUP, self.channel_name)
+        await self.accept()
+        await database_sync_to_async(chats.availability_seen)(agent=self.agent)
+
+    async def disconnect(self, code):
+        if self.agent is None:
+            return
+        await self.channel_layer.group_discard(chats.AGENTS_GROUP, self.channel_name)
+        for chat_id in self.watched:
+            await self.channel_layer.group_discard(chats.chat_group(chat_id), self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind in ("hello", "ping"):
+            await database_sync_to_async(chats.availability_seen)(agent=self.agent)
+            await self._queue()
+        elif kind == "availability":
+            await database_sync_to_async(chats.availability_set)(
+                agent=self.agent, is_online=bool(content.get("online"))
+            )
+        elif kind in ("watch", "take", "message", "typing", "read", "end"):
+            chat = await database_sync_to_async(_chat)(_int(content.get("chat")))
+            if chat is None:
+                await self.send_json({"type": "error", "code": "unknown"})
+                return
+            await getattr(self, f"_{kind}")(chat, content)
+
+    async def _queue(self):
+        online = await database_sync_to_async(chats.availability_of)(self.agent)
+        queue = await database_sync_to_async(chats.chat_queue)()
+        await self.send_json({"type": "queue", "chats": queue, "online": online})
+
+    async def _watch(self, chat: Chat, content):
+        if chat.pk not in self.watched:
+            self.watched.add(chat.pk)
+            await self.channel_layer.group_add(chats.chat_group(chat.pk), self.channel_name)
+        messages = await database_sync_to_async(chats.chat_messages_after)(
+            chat, _int(content.get("last_id"))
+        )
+        await self.send_json({"type": "state", **chats.chat_state_data(chat)})
+        await self.send_json({"type": "messages", "chat": chat.pk, "messages": messages})
+
+    async def _take(self, chat: Chat, content):
+        await self._refusable(chats.chat_take, chat=chat, agent=self.agent)
+
+    async def _message(self, chat: Chat, content):
+        message = await self._refusable(
+            chats.chat_agent_post, chat=chat, agent=self.agent, body=str(content.get("body", ""))
+        )
+        if message is not None:
+            client_id = str(content.get("client_id", ""))[:64]
+            await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
+
+    async def _typing(self, chat: Chat, content):
+        name = self.agent.first_name or self.agent.get_username()
+        await self.channel_layer.group_send(
+            chats.chat_group(chat.pk),
+            {"type": "chat.typing", "who": "agent", "chat": chat.pk, "name": name},
+        )
+
+    async def _read(self, chat: Chat, content):
+        await database_sync_to_async(chats.chat_read)(chat=chat, upto=_int(content.get("upto")))
+
+    async def _end(self, chat: Chat, content):
+        await database_sync_to_async(chats.chat_end)(chat=chat)
+
+    async def _refusable(self, function, *, chat, **kwargs):
+        try:
+            return await database_sync_to_async(function)(chat=chat, **kwargs)
+        except chats.ChatRefused as refused:
+            await self.send_json(
+                {"type": "error", "chat": chat.pk, "code": refused.code, "holder": refused.holder}
+            )
+        except TicketAnonymised:
+            await self.send_json({"type": "error", "chat": chat.pk, "code": "unknown"})
+        return None
+
+    async def queue_changed(self, event):
+        await self._queue()
+
+    async def queue_new(self, event):
+        await self.send_json({"type": "new_chat", "chat": event["chat"]})
+        await self._queue()
+
+    async def chat_message(self, event):
+        chat_id = event["message"].get("chat")
+        await self.send_json({"type": "message", "chat": chat_id, "message": event["message"]})
+
+    async def chat_typing(self, event):
+        if event["who"] == "customer":
+            await self.send_json({"type": "typing", "chat": event["chat"]})
+
+    async def chat_state(self, event):
+        await self.send_json({"type": "state", **_without_type(event)})
+
+    async def chat_read(self, event):
+        pass
+
+
+def _is_desk_agent(user, session) -> bool:
+    """An active agent with the tickets' view permission, and with STAFF_REQUIRE_2FA a session
+    that gave its second factor (as staffauth's middleware asks of every page)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if not (user.is_active and user.is_staff and user.has_perm("tickets.view_ticket")):
+        return False
+    if not user.groups.filter(name=AGENT_GROUP).exists():
+        return False
+    if not settings.STAFF_REQUIRE_2FA:
+        return True
+    device_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(device_id) if device_id else None
+    return device is not None and device.user_id == user.pk
+
+
+def _chat(chat_id: int) -> Chat | None:
+    return (
+        Chat.objects.select_related("ticket", "ticket__assignee")
+        .filter(pk=chat_id, ticket__anonymised_at=None)
+        .first()
+    )
+
+
+def _client_ip(scope) -> str:
+    # daphne --proxy-headers puts the address nginx names in X-Forwarded-For here.
+    client = scope.get("client") or ("0.0.0.0", 0)
+    return client[0] or "0.0.0.0"
+
+
+def _int(value) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _without_type(event: dict) -> dict:
+    return {key: value for key, value in event.items() if key != "type"}

@@ -1,0 +1,212 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tickets.chat import (
+    ChatRefused,
+    availability_set,
+    chat_agent_post,
+    chat_customer_post,
+    chat_end,
+    chat_of_token,
+    chat_start,
+    chat_status,
+    chat_take,
+)
+from tickets.emails import email_message
+from tickets.models import AgentAvailability, Chat, ChatSettings, Message, OutboundEmail, Ticket
+from tickets.services import SubmissionLimited, ticket_page_link_renew
+from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
+
+OSLO = ZoneInfo("Europe/Oslo")
+# A Tuesday at ten in Oslo: inside the default opening hours.
+TUESDAY_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=OSLO)
+
+
+def start(**overrides):
+    values = {
+        "name": "Kari Nordmann",
+        "email": "kari@example.no",
+        "message": "Hvor er fakturaen?",
+        "client_ip": "192.0.2.1",
+        "source_page": None,
+    }
+    return chat_start(**values | overrides)
+
+
+@pytest.fixture
+def online_agent(agent):
+    availability_set(agent=agent, is_online=True)
+    return agent
+
+
+@pytest.mark.django_db
+def test_chat_is_available_in_opening_hours_with_an_agent_online(online_agent):
+    assert chat_status(now=TUESDAY_MORNING)["available"] is True
+
+
+@pytest.mark.django_db
+def test_chat_is_closed_outside_opening_hours_and_says_the_answer_time(online_agent):
+    config = ChatSettings.load()
+    config.answer_hours = 24
+    config.save()
+
+    status = chat_status(now=TUESDAY_MORNING.replace(hour=20))
+
+    assert status == {"available": False, "reason": "closed", "answer_hours": 24}
+
+
+@pytest.mark.django_db
+def test_chat_is_offline_when_the_only_agent_is_away_or_gone_quiet(agent, settings):
+    availability_set(agent=agent, is_online=False)
+    assert chat_status(now=TUESDAY_MORNING)["reason"] == "offline"
+
+    availability_set(agent=agent, is_online=True)
+    quiet = TUESDAY_MORNING - timedelta(seconds=settings.CHAT_AGENT_SEEN_SECONDS + 1)
+    AgentAvailability.objects.filter(agent=agent).update(seen_at=quiet)
+
+    assert chat_status(now=TUESDAY_MORNING)["reason"] == "offline"
+
+
+@pytest.mark.django_db
+def test_an_editor_marked_online_is_no_agent_for_the_chat(editor):
+    availability_set(agent=editor, is_online=True)
+
+    assert chat_status(now=TUESDAY_MORNING)["reason"] == "offline"
+
+
+@pytest.mark.django_db
+def test_starting_a_chat_makes_a_ticket_with_a_chat_message_and_no_confirmation():
+    chat, token = start()
+
+    ticket = Ticket.objects.get(pk=chat.pk)
+    first = ticket.messages.get()
+    assert (first.channel, first.kind, first.body) == ("chat", "customer", "Hvor er fakturaen?")
+    assert chat.state == Chat.State.WAITING
+    assert list(ticket.emails.values_list("kind", flat=True)) == ["notification"]
+    assert chat_of_token(token) == chat
+
+
+@pytest.mark.django_db
+def test_a_renewed_page_link_revokes_the_chat_token(agent):
+    chat, token = start()
+
+    ticket_page_link_renew(ticket=Ticket.objects.get(pk=chat.pk), actor=agent)
+
+    assert chat_of_token(token) is None
+
+
+@pytest.mark.django_db
+def test_the_page_token_does_not_open_the_chat():
+    chat, _token = start()
+    page_token = Ticket.objects.get(pk=chat.pk).page_url().split("/")[-2]
+
+    assert chat_of_token(page_token) is None
+
+
+@pytest.mark.django_db
+def test_chats_started_from_one_address_are_limited(settings):
+    settings.CHAT_START_RATE_LIMIT = "2/m"
+    start()
+    start(email="per@example.no")
+
+    with pytest.raises(SubmissionLimited):
+        start(email="ola@example.no")
+    assert Chat.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_messages_from_one_address_are_limited_across_its_chats(settings):
+    settings.CHAT_ADDRESS_RATE_LIMIT = "2/m"
+    first, _ = start()
+    second, _ = start(email="per@example.no")
+    chat_customer_post(chat=first, body="en", client_ip="192.0.2.1")
+    chat_customer_post(chat=second, body="to", client_ip="192.0.2.1")
+
+    with pytest.raises(ChatRefused) as refused:
+        chat_customer_post(chat=second, body="tre", client_ip="192.0.2.1")
+
+    assert refused.value.code == "limited"
+    assert Message.objects.filter(body="tre").count() == 0
+
+
+@pytest.mark.django_db
+def test_taking_a_chat_assigns_it_with_history_and_a_colleague_is_refused(agent, django_user_model):
+    other = django_user_model.objects.create_user("agent2", first_name="Per", is_staff=True)
+    other.groups.set(agent.groups.all())
+    chat, _ = start()
+
+    chat_take(chat=chat, agent=other)
+    with pytest.raises(ChatRefused) as refused:
+        chat_agent_post(chat=Chat.objects.get(pk=chat.pk), agent=agent, body="Hei")
+
+    ticket = Ticket.objects.get(pk=chat.pk)
+    assert ticket.assignee == other
+    assert ticket.status == Ticket.Status.OPEN
+    assert ticket.events.filter(field="assignee", new_value="agent2").exists()
+    assert (refused.value.code, refused.value.holder) == ("taken", "Per")
+
+
+@pytest.mark.django_db
+def test_a_customer_message_reopens_a_chat_ticket_left_waiting(agent):
+    chat, _ = start()
+    chat_agent_post(chat=chat, agent=agent, body="Sjekk nå?")
+    Ticket.objects.filter(pk=chat.pk).update(status=Ticket.Status.WAITING)
+
+    chat_customer_post(chat=chat, body="Fortsatt feil", client_ip="192.0.2.1")
+
+    assert Ticket.objects.get(pk=chat.pk).status == Ticket.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_the_transcript_email_holds_the_conversation_as_text(agent):
+    agent.first_name = "Ola"
+    agent.save()
+    chat, _ = start(message="<b>Hei</b>")
+    chat_agent_post(chat=chat, agent=agent, body="Hei Kari, fakturaen er sendt.")
+    Message.objects.create(ticket_id=chat.pk, kind="internal", author=agent, body="Hemmelig")
+
+    chat_end(chat=chat, transcript=True)
+    email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.TRANSCRIPT)
+    message = email_message(email)
+
+    assert email.to == "kari@example.no"
+    assert "Hei Kari, fakturaen er sendt." in message.body
+    assert "<b>Hei</b>" in message.body
+    assert "Hemmelig" not in message.body
+    html = message.alternatives[0].content
+    assert "&lt;b&gt;Hei&lt;/b&gt;" in html
+    assert Chat.objects.get(pk=chat.pk).state == Chat.State.ENDED
+    assert not mail.outbox
+
+
+@pytest.mark.django_db
+def test_an_ended_chat_is_answered_by_email_from_the_ticket_page(agent_client, agent):
+    chat, _ = start()
+    chat_end(chat=chat)
+    ticket = Ticket.objects.get(pk=chat.pk)
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Vi svarer deg her på e-post."},
+    )
+
+    response = agent_client.post(change_url(ticket), data)
+
+    assert response.status_code == 302
+    reply = OutboundEmail.objects.get(kind=OutboundEmail.Kind.REPLY)
+    assert (reply.to, reply.note.body) == ("kari@example.no", "Vi svarer deg her på e-post.")
+
+
+@pytest.mark.django_db
+def test_chats_are_tickets_in_the_changelist_and_editors_see_neither(agent_client, editor_client):
+    chat, _ = start()
+
+    listed = agent_client.get(reverse("admin:tickets_ticket_changelist"))
+    desk = editor_client.get(reverse("admin:tickets_ticket_chats"))
+
+    assert chat.ticket.reference in listed.text
+    assert desk.status_code == 403

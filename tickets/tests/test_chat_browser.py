@@ -1,0 +1,219 @@
+"""The live chat in two real browsers (a customer and an agent) against a real ASGI server:
+daphne, in a thread of this process, serving the project's application (pages and sockets)."""
+
+import threading
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from faq.tests.test_accessibility import AXE_PATH, blocking_violations
+from tickets.models import AGENT_GROUP, Chat, ChatSettings, Message, Ticket
+
+# The server's threads commit on their own connections; the agents' group (a data migration) is
+# put back after each flush.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+AGENT_PASSWORD = "lang-og-hemmelig-passord"
+
+
+@pytest.fixture(scope="session")
+def asgi_server():
+    """The base URL of a daphne server running sekvens_help.asgi (and the static files, as
+    Django's live server serves them). Twisted's reactor runs once per process: one for all."""
+    from daphne.server import Server
+    from twisted.internet import reactor
+
+    from sekvens_help.asgi import application
+
+    ready = threading.Event()
+    server = Server(
+        application=ASGIStaticFilesHandler(application),
+        endpoints=["tcp:port=0:interface=127.0.0.1"],
+        signal_handlers=False,
+        ready_callable=ready.set,
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    assert ready.wait(10), "daphne did not start"
+    yield f"http://127.0.0.1:{server.listening_addresses[0][1]}"
+    reactor.callFromThread(reactor.stop)
+
+
+@pytest.fixture(autouse=True)
+def _fresh(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def always_open(transactional_db):
+    config = ChatSettings.load()
+    config.weekdays = "1,2,3,4,5,6,7"
+    config.opens, config.closes = "00:00", "23:59:59"
+    config.save()
+
+
+@pytest.fixture
+def chat_agent(django_user_model):
+    user = django_user_model.objects.create_user(
+        "ola", "ola@example.no", AGENT_PASSWORD, is_staff=True, first_name="Ola"
+    )
+    user.groups.add(Group.objects.get(name=AGENT_GROUP))
+    return user
+
+
+@pytest.fixture
+def tab(browser, asgi_server):
+    """A new browser context (its own storage and cookies) for each call; script errors fail."""
+    contexts, errors = [], []
+
+    def open_tab(**options):
+        context = browser.new_context(locale="nb-NO", base_url=asgi_server, **options)
+        context.set_default_timeout(8_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(error))
+        return page
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def agent_desk(page):
+    page.goto("/admin/login/?next=/admin/tickets/ticket/chats/")
+    page.locator("#id_username").fill("ola")
+    page.locator("#id_password").fill(AGENT_PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url("**/admin/tickets/ticket/chats/")
+
+
+def agent_online(page, online: bool):
+    toggle = page.get_by_role("button", name="Pålogget")
+    expect(page.locator("[data-availability-text]")).not_to_be_empty()
+    if (toggle.get_attribute("aria-pressed") == "true") != online:
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true" if online else "false")
+
+
+def customer_opens_launcher(page, question: str):
+    page.goto("/")
+    page.get_by_role("button", name="Chat med oss").click()
+    page.get_by_label("Hva kan vi hjelpe deg med?").fill(question)
+
+
+def test_customer_and_agent_chat_live_and_survive_a_reload_and_a_dropped_connection(
+    tab, seed, always_open, chat_agent
+):
+    agent = tab()
+    agent_desk(agent)
+    agent_online(agent, True)
+    customer = tab()
+    # Every socket the customer's page opens goes through this, so the test can cut it.
+    sockets = []
+    cut = threading.Event()
+
+    def through(route):
+        if cut.is_set():
+            route.close(code=4001, reason="cut")
+            return
+        route.connect_to_server()
+        sockets.append(route)
+
+    customer.route_web_socket("**/ws/chat/**", through)
+
+    customer_opens_launcher(customer, "Fakturaen min er feil")
+    customer.get_by_role("button", name="Snakk med oss").click()
+    customer.get_by_label("Navnet ditt").fill("Kari Nordmann")
+    customer.get_by_label("E-postadressen din").fill("kari@example.no")
+    customer.get_by_role("button", name="Start chat").click()
+    expect(customer.get_by_text("Venter på en rådgiver")).to_be_visible()
+
+    agent.get_by_role("link", name="Kari Nordmann").click()
+    agent.get_by_role("button", name="Ta denne chatten").click()
+    expect(agent.get_by_text("Du har denne chatten.")).to_be_visible()
+    agent.get_by_label("Svar", exact=True).fill("Hei Kari! Se https://example.no/faktura")
+    agent.get_by_label("Svar", exact=True).press("Enter")
+
+    log = customer.get_by_role("log")
+    expect(log.get_by_text("Hei Kari!")).to_be_visible()
+    expect(customer.get_by_text("Du chatter med Ola.")).to_be_visible()
+    expect(log.get_by_role("link", name="https://example.no/faktura")).to_have_attribute(
+        "href", "https://example.no/faktura"
+    )
+    customer.get_by_label("Meldingen din").fill("<b>Takk</b>, det stemmer")
+    customer.locator("[data-chat-compose]").get_by_role("button", name="Send").click()
+    expect(agent.get_by_role("log").get_by_text("<b>Takk</b>, det stemmer")).to_be_visible()
+    # Both of her messages: the agent has the chat open and has seen them.
+    expect(log.get_by_text("Lest", exact=True)).to_have_count(2)
+
+    customer.reload()
+    customer.get_by_role("button", name="Chat med oss").click()
+    expect(log.locator("li")).to_have_count(3)
+
+    cut.set()
+    sockets[-1].close(code=4000, reason="cut")
+    expect(customer.get_by_text("Forbindelsen ble brutt")).to_be_visible()
+    agent.get_by_label("Svar", exact=True).fill("Er du der fortsatt?")
+    agent.get_by_label("Svar", exact=True).press("Enter")
+    expect(agent.get_by_role("log").get_by_text("Er du der fortsatt?")).to_be_visible()
+    cut.clear()
+
+    expect(log.get_by_text("Er du der fortsatt?")).to_be_visible()
+    expect(log.locator("li")).to_have_count(4)
+    expect(customer.get_by_text("Forbindelsen ble brutt")).to_be_hidden()
+    ticket = Ticket.objects.get()
+    assert ticket.assignee == chat_agent
+    assert list(ticket.messages.values_list("channel", flat=True)) == ["chat"] * 4
+
+
+def test_agent_away_makes_the_launcher_take_a_message_answered_by_email(
+    tab, seed, always_open, chat_agent
+):
+    agent = tab()
+    agent_desk(agent)
+    agent_online(agent, True)
+    agent_online(agent, False)
+    customer = tab()
+
+    customer_opens_launcher(customer, "Kan dere ringe meg?")
+
+    expect(customer.get_by_text("Ingen er ledige for chat akkurat nå")).to_be_visible()
+    customer.get_by_role("button", name="Snakk med oss").click()
+    customer.get_by_label("Navnet ditt").fill("Kari Nordmann")
+    customer.get_by_label("E-postadressen din").fill("kari@example.no")
+    customer.locator("[data-chat]").get_by_role("button", name="Send melding").click()
+    expect(customer.get_by_text("Vi har fått meldingen din (SEK-")).to_be_visible()
+    ticket = Ticket.objects.get()
+    expect(customer.get_by_text(f"Vi har fått meldingen din ({ticket.reference})")).to_be_visible()
+    assert ticket.messages.get().channel == Message.Channel.FORM
+    assert not Chat.objects.exists()
+
+
+def test_launcher_opens_from_the_keyboard_and_has_no_serious_accessibility_finding(
+    tab, seed, always_open, chat_agent
+):
+    if not AXE_PATH.exists():
+        pytest.skip(f"{AXE_PATH} is missing: `make install` installs axe-core.")
+    # axe is added as an inline script, which our Content-Security-Policy rightly refuses.
+    customer = tab(bypass_csp=True)
+    customer.goto("/")
+    launcher = customer.get_by_role("button", name="Chat med oss")
+
+    launcher.focus()
+    customer.keyboard.press("Enter")
+
+    expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    assert blocking_violations(customer, AXE_PATH) == []
+    customer.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_hidden()

@@ -1,0 +1,273 @@
+"""The chat's websockets end to end through the project's ASGI application (origin check,
+session auth, routing), with the in-memory channel layer and the real database."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from sekvens_help.asgi import application
+from tickets.chat import availability_set, chat_start
+from tickets.models import AgentAvailability, Chat, Message, Ticket
+
+ORIGIN = (b"origin", b"http://localhost")
+# The sockets' work runs in other threads, so each test commits; the agents' group (a data
+# migration) is put back after each flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_layer(settings):
+    # A new in-memory layer for each test: nothing left over from another test's groups.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def started(transactional_db):
+    chat, token = chat_start(
+        name="Kari Nordmann",
+        email="kari@example.no",
+        message="Hvor er fakturaen min?",
+        client_ip="192.0.2.1",
+        source_page=None,
+    )
+    return chat, token
+
+
+def _agent_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+def customer_socket(token: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, f"/ws/chat/{token}/", headers=[ORIGIN])
+
+
+def agent_socket(cookie: bytes) -> WebsocketCommunicator:
+    headers = [ORIGIN, (b"cookie", cookie)]
+    return WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+
+
+async def _receive_until(socket, kind: str) -> dict:
+    while True:
+        data = await socket.receive_json_from(timeout=3)
+        if data["type"] == kind:
+            return data
+
+
+def test_customer_message_is_stored_before_the_agent_gets_it_by_id(started, agent):
+    chat, token = started
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        customer = customer_socket(token)
+        desk = agent_socket(agent_cookie)
+        assert (await customer.connect())[0]
+        assert (await desk.connect())[0]
+        await desk.send_json_to({"type": "watch", "chat": chat.pk, "last_id": 0})
+        first = await _receive_until(desk, "messages")
+        await customer.send_json_to({"type": "message", "body": "Hallo?", "client_id": "c1"})
+        ack = await _receive_until(customer, "ack")
+        relayed = await _receive_until(desk, "message")
+        await customer.disconnect()
+        await desk.disconnect()
+        return first, ack, relayed
+
+    first, ack, relayed = async_to_sync(scenario)()
+
+    stored = Message.objects.get(pk=ack["id"])
+    assert (stored.body, stored.channel, stored.kind) == ("Hallo?", "chat", "customer")
+    assert relayed["message"]["id"] == stored.pk
+    assert [m["body"] for m in first["messages"]] == ["Hvor er fakturaen min?"]
+
+
+def test_agent_reply_takes_the_chat_and_reaches_the_customer_with_first_name(started, agent):
+    chat, token = started
+    agent.first_name, agent.last_name = "Ola", "Hansen"
+    agent.save()
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        customer = customer_socket(token)
+        desk = agent_socket(agent_cookie)
+        await customer.connect()
+        await desk.connect()
+        await desk.send_json_to({"type": "watch", "chat": chat.pk})
+        await desk.send_json_to({"type": "message", "chat": chat.pk, "body": "Hei Kari!"})
+        # The chat is taken (state) in the same transaction as the reply, and told first.
+        state = await _receive_until(customer, "state")
+        message = await _receive_until(customer, "message")
+        await customer.disconnect()
+        await desk.disconnect()
+        return message, state
+
+    message, state = async_to_sync(scenario)()
+
+    ticket = Ticket.objects.get(pk=chat.pk)
+    assert ticket.assignee == agent
+    assert ticket.status == Ticket.Status.OPEN
+    assert ticket.first_response_at is not None
+    assert (message["message"]["name"], message["message"]["body"]) == ("Ola", "Hei Kari!")
+    assert (state["agent"], state["state"]) == ("Ola", "active")
+
+
+def test_reconnect_replays_only_what_came_after_the_last_seen_id(started, agent):
+    chat, token = started
+    seen = Message.objects.get(ticket=chat.pk).pk
+    Message.objects.create(
+        ticket_id=chat.pk, kind="public", channel="chat", author=agent, body="Svar 1"
+    )
+    Message.objects.create(ticket_id=chat.pk, kind="internal", body="Intern note")
+
+    async def scenario():
+        customer = customer_socket(token)
+        await customer.connect()
+        await customer.send_json_to({"type": "hello", "last_id": seen})
+        replay = await _receive_until(customer, "messages")
+        await customer.disconnect()
+        return replay
+
+    replay = async_to_sync(scenario)()
+
+    assert [m["body"] for m in replay["messages"]] == ["Svar 1"]
+
+
+def test_a_second_agent_is_told_who_has_the_chat(started, agent, django_user_model):
+    chat, _token = started
+    other = django_user_model.objects.create_user("agent2", password="x", is_staff=True)
+    other.groups.set(agent.groups.all())
+    agent.first_name = "Ola"
+    agent.save()
+    agent_cookie = _agent_cookie(agent)
+    other_cookie = _agent_cookie(other)
+
+    async def scenario():
+        first, second = agent_socket(agent_cookie), agent_socket(other_cookie)
+        await first.connect()
+        await second.connect()
+        await first.send_json_to({"type": "take", "chat": chat.pk})
+        await _receive_until(first, "queue")
+        await second.send_json_to({"type": "message", "chat": chat.pk, "body": "Hei!"})
+        refused = await _receive_until(second, "error")
+        await first.disconnect()
+        await second.disconnect()
+        return refused
+
+    refused = async_to_sync(scenario)()
+
+    assert (refused["code"], refused["holder"]) == ("taken", "Ola")
+    assert not Message.objects.filter(ticket=chat.pk, author=other).exists()
+
+
+def test_a_forged_token_or_a_foreign_origin_opens_no_socket(started):
+    chat, token = started
+
+    async def scenario():
+        forged = customer_socket(token[:-2] + "xx")
+        foreign = WebsocketCommunicator(
+            application, f"/ws/chat/{token}/", headers=[(b"origin", b"https://evil.example")]
+        )
+        return (await forged.connect())[0], (await foreign.connect())[0]
+
+    assert async_to_sync(scenario)() == (False, False)
+
+
+def test_desk_socket_refuses_anyone_but_an_agent(transactional_db, editor):
+    editor_cookie = _agent_cookie(editor)
+
+    async def scenario():
+        return (await agent_socket(editor_cookie).connect())[0]
+
+    assert async_to_sync(scenario)() is False
+
+
+def test_too_long_and_too_many_messages_are_refused_and_not_stored(started, settings):
+    chat, token = started
+    settings.CHAT_MESSAGE_RATE_LIMIT = "2/m"
+
+    async def scenario():
+        customer = customer_socket(token)
+        await customer.connect()
+        codes = []
+        too_long = "x" * (settings.CHAT_MESSAGE_MAX_CHARS + 1)
+        for body in [too_long, "en", "to", "tre"]:
+            await customer.send_json_to({"type": "message", "body": body, "client_id": body[:3]})
+            reply = await _receive_until_any(customer, {"ack", "error"})
+            codes.append(reply.get("code", "ok"))
+        await customer.disconnect()
+        return codes
+
+    assert async_to_sync(scenario)() == ["too_long", "ok", "ok", "limited"]
+    assert Message.objects.filter(ticket=chat.pk).count() == 3
+
+
+async def _receive_until_any(socket, kinds: set[str]) -> dict:
+    while True:
+        data = await socket.receive_json_from(timeout=3)
+        if data["type"] in kinds:
+            return data
+
+
+def test_ending_with_transcript_queues_the_email_and_later_messages_are_refused(started):
+    chat, token = started
+
+    async def scenario():
+        customer = customer_socket(token)
+        await customer.connect()
+        await customer.send_json_to({"type": "end", "transcript": True})
+        state = await _receive_until(customer, "state")
+        await customer.send_json_to({"type": "message", "body": "Mer", "client_id": "x"})
+        refused = await _receive_until(customer, "error")
+        await customer.disconnect()
+        return state, refused
+
+    state, refused = async_to_sync(scenario)()
+
+    assert state["state"] == "ended"
+    assert refused["code"] == "ended"
+    assert Chat.objects.get(pk=chat.pk).state == Chat.State.ENDED
+    assert Ticket.objects.get(pk=chat.pk).emails.filter(kind="transcript").count() == 1
+
+
+def test_availability_toggle_over_the_socket_is_stored(transactional_db, agent):
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await desk.send_json_to({"type": "availability", "online": True})
+        queue = await _receive_until(desk, "queue")
+        await desk.disconnect()
+        return queue
+
+    assert async_to_sync(scenario)()["online"] is True
+    assert AgentAvailability.objects.get(agent=agent).is_online
+
+
+def test_new_chat_is_announced_to_online_agents(transactional_db, agent):
+    availability_set(agent=agent, is_online=True)
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await database_sync_to_async(chat_start)(
+            name="Per",
+            email="per@example.no",
+            message="Hei",
+            client_ip="192.0.2.9",
+            source_page=None,
+        )
+        announced = await _receive_until(desk, "new_chat")
+        queue = await _receive_until(desk, "queue")
+        await desk.disconnect()
+        return announced, queue
+
+    announced, queue = async_to_sync(scenario)()
+
+    assert [row["chat"] for row in queue["chats"]] == [announced["chat"]]
+    assert queue["chats"][0]["state"] == "waiting"
