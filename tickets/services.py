@@ -39,7 +39,6 @@ from tickets.sla import (
     ticket_sla_apply,
     ticket_sla_breaches,
 )
-from tickets.tasks import outbound_email_send
 from tickets.workflow import transition_check
 
 # One form shows a few suggestions as its customer writes; a script replaying one token should
@@ -170,11 +169,9 @@ def _rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
 
 
 def _emails_queue(emails: list[OutboundEmail]) -> None:
-    # The task queue lives in this database (django-tasks-db), so queuing here commits or rolls
-    # back with the ticket: a committed ticket always has its emails queued, and the worker only
-    # sees them, and sends, after the commit.
-    for email in OutboundEmail.objects.bulk_create(emails):
-        outbound_email_send.enqueue(email_id=email.pk)
+    # The outbox is the worker's queue (tickets.tasks): one INSERT for all the emails, committed
+    # or rolled back with what caused them, and seen by the worker only after the commit.
+    OutboundEmail.objects.bulk_create(emails)
 
 
 def ticket_create(
