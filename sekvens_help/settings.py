@@ -205,7 +205,7 @@ TICKET_PAGE_REPLY_RATE_LIMIT = env.str("TICKET_PAGE_REPLY_RATE_LIMIT", default="
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
-# Emails are written with the ticket and sent by the worker: manage.py db_worker.
+# Emails are written with the ticket and sent by the worker: manage.py run_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MAILERS = {
     "default": {

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        logger.info("Worker started: sending the outbox's emails and running due tasks")
         upkeep_due = prune_due = poll_due = time.monotonic()
         while worker.running:
             if (now := time.monotonic()) >= upkeep_due:
