@@ -145,7 +145,6 @@ class Ledger:
 class Tally:
     tickets: int
     emails: int
-    tasks: int
     missing: list[int]
     duplicates: int
 
@@ -159,8 +158,6 @@ class Tally:
             found.append(f"{self.tickets} tickets for {ledger.sent} submissions sent")
         if self.emails != EMAILS_PER_TICKET * self.tickets:
             found.append(f"{self.emails} emails queued for {self.tickets} tickets")
-        if self.tasks != EMAILS_PER_TICKET * self.tickets:
-            found.append(f"{self.tasks} email tasks enqueued for {self.tickets} tickets")
         return found
 
 
@@ -370,20 +367,18 @@ def _tickets_settle(database: Path, expected: int) -> None:
 
 
 def _tally(database: Path, ledger: Ledger) -> Tally:
-    tickets, emails, tasks, ids = _tally_read(database)
+    tickets, emails, ids = _tally_read(database)
     answered = set(ledger.ticket_ids)
     return Tally(
         tickets=tickets,
         emails=emails,
-        tasks=tasks,
         missing=sorted(answered - ids),
         duplicates=len(ledger.ticket_ids) - len(answered),
     )
 
 
-def _tally_read(database: Path) -> tuple[int, int, int, set[str]]:
-    """Form tickets, queued emails, email tasks and the tickets' references, read beside the
-    server."""
+def _tally_read(database: Path) -> tuple[int, int, set[str]]:
+    """Form tickets, queued emails and the tickets' references, read beside the server."""
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
             # The baseline's tickets have no submission token; the form's always have one.
@@ -394,13 +389,9 @@ def _tally_read(database: Path) -> tuple[int, int, int, set[str]]:
                 )
             }
             emails = connection.execute("SELECT count(*) FROM tickets_outboundemail").fetchone()
-            tasks = connection.execute(
-                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE ?",
-                ["%outbound_email_send"],
-            ).fetchone()
     except sqlite3.Error as error:
         raise BenchError(f"reading the tickets from {database}: {error}") from error
-    return len(ids), emails[0], tasks[0], ids
+    return len(ids), emails[0], ids
 
 
 def _report(runs: dict[str, list[Run]], ledger: Ledger, tally: Tally, elapsed: float) -> int:
@@ -421,8 +412,8 @@ def _report(runs: dict[str, list[Run]], ledger: Ledger, tally: Tally, elapsed: f
     say(
         f"Tickets: {tally.tickets} in the database for {ledger.sent} submissions sent: "
         f"{len(ledger.ticket_ids)} answered 303,\neach naming a ticket of its own, and {late} "
-        "finished after wrk stopped waiting (warm-ups included).\nQueued with them: "
-        f"{tally.emails} emails and {tally.tasks} email tasks ({EMAILS_PER_TICKET} per ticket)."
+        "finished after wrk stopped waiting (warm-ups included).\nQueued with them in the outbox: "
+        f"{tally.emails} emails ({EMAILS_PER_TICKET} per ticket)."
     )
     say(f"Finished in {elapsed:.0f} s.\n")
     ratio = per_round_ratio(runs[CONTACT], runs[MODEL_FORM])

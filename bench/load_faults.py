@@ -8,7 +8,7 @@ each with its own one-time form token, and every request is accounted for:
 
   load           every submission answers 303 and has exactly one ticket;
   worker killed  one worker is SIGKILLed halfway: every 303 still names its ticket, none twice;
-  smtp down      the SMTP server is down for the first half while `manage.py db_worker` runs:
+  smtp down      the SMTP server is down for the first half while `manage.py run_worker` runs:
                  once it is back, every confirmation and notification arrives exactly once.
 
 Traffic stays on loopback. The exit status is non-zero on a lost or duplicated ticket or email, or
@@ -70,7 +70,7 @@ POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 RETRY_SECONDS = 1
 REQUEST_SECONDS = 60
 LOAD_SECONDS_MAX = 600
-# One db_worker sends 30-60 emails a second on two shared cores; after the load, the wait for
+# One run_worker sends 30-60 emails a second on two shared cores; after the load, the wait for
 # every email to be sent is bounded at a minute plus a twentieth of a second per email.
 DELIVERY_SECONDS = 60
 DELIVERY_RATE_MIN = 20
@@ -559,7 +559,7 @@ def smtp_down_run(
     workers: int = WORKERS,
     postgres_url: str = POSTGRES_URL,
 ) -> Outcome:
-    """The same load with `manage.py db_worker` running and the SMTP server down for the first
+    """The same load with `manage.py run_worker` running and the SMTP server down for the first
     half: once it is back, every email is sent, and arrives exactly once."""
     mailbox = Mailbox(free_port())
     values = {
@@ -581,10 +581,10 @@ def smtp_down_run(
                 mailbox.start()
                 back_at.append(time.monotonic())
 
-            worker_log = site.var_dir / "db_worker.log"
+            worker_log = site.var_dir / "run_worker.log"
             with open(worker_log, "wb") as log:
                 worker = subprocess.Popen(
-                    [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"],
+                    [sys.executable, "manage.py", "run_worker"],
                     cwd=ROOT,
                     env=site.env,
                     stdout=log,
@@ -635,12 +635,12 @@ def _worker_started_wait(worker: subprocess.Popen, worker_log: Path) -> None:
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise BenchError(
-                f"db_worker exited with status {worker.returncode}:\n{tail(worker_log)}"
+                f"run_worker exited with status {worker.returncode}:\n{tail(worker_log)}"
             )
-        if b"Starting worker" in worker_log.read_bytes():
+        if b"Worker started" in worker_log.read_bytes():
             return
         time.sleep(0.1)
-    raise BenchError(f"db_worker did not start within 30 s:\n{tail(worker_log)}")
+    raise BenchError(f"run_worker did not start within 30 s:\n{tail(worker_log)}")
 
 
 def _first_failure_wait(database: Database) -> None:
@@ -659,7 +659,7 @@ def _emails_sent_wait(
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise BenchError(
-                f"db_worker exited with status {worker.returncode}:\n{tail(worker_log)}"
+                f"run_worker exited with status {worker.returncode}:\n{tail(worker_log)}"
             )
         unsent = database.rows("SELECT count(*) FROM tickets_outboundemail WHERE sent_at IS NULL")
         if unsent[0][0] == 0:

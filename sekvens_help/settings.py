@@ -229,7 +229,7 @@ CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
-# Emails are written with the ticket and sent by the worker: manage.py db_worker.
+# Emails are written with the ticket and sent by the worker: manage.py run_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MAILERS = {
     "default": {
@@ -506,8 +506,9 @@ SEARCH_LOG_RATE_LIMIT = env.str("SEARCH_LOG_RATE_LIMIT", default="60/m")
 # hours; past either the form answers 429.
 CONFIRMATION_DAILY_LIMIT = env.int("CONFIRMATION_DAILY_LIMIT", default=5)
 CONTACT_DAILY_CAP = env.int("CONTACT_DAILY_CAP", default=2000)
-# A task still RUNNING after this many seconds lost its worker (killed mid-send): the email is
-# queued again. Far over the SMTP timeout (10 s a step), so a slow send is never sent twice.
+# An email claimed by a worker this many seconds ago and still unsent lost its worker (killed
+# mid-send): it is taken again. Far over the SMTP timeout (10 s a step), so a slow send is never
+# sent twice.
 EMAIL_TASK_STALE_SECONDS = env.int("EMAIL_TASK_STALE_SECONDS", default=300)
 # An email still unsent this many hours after it was written is marked failed, not retried.
 EMAIL_MAX_AGE_HOURS = env.int("EMAIL_MAX_AGE_HOURS", default=72)

@@ -6,6 +6,7 @@ from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -329,6 +330,11 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     # Given up on: refused for good, or unsent after EMAIL_MAX_AGE_HOURS. Never tried again.
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    # The outbox is the worker's queue: it takes an email once due_at has come (at once, then
+    # later after each failure), marking it claimed while it sends; a claim older than
+    # EMAIL_TASK_STALE_SECONDS was lost with its worker, and the email is taken again.
+    due_at = models.DateTimeField(_("next try"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -337,6 +343,9 @@ class OutboundEmail(models.Model):
         indexes = [
             models.Index(fields=["sent_at"], name="outbound_unsent"),
             models.Index(fields=["failed_at"], name="outbound_failed"),
+            models.Index(
+                fields=["due_at"], name="outbound_due", condition=Q(sent_at=None, failed_at=None)
+            ),
         ]
 
     def __str__(self):

@@ -2,10 +2,11 @@
 
 import ipaddress
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -22,6 +23,7 @@ from tickets.emails import (
     reply_email,
 )
 from tickets.models import (
+    REFERENCE_ATTEMPTS,
     Attachment,
     Message,
     OutboundEmail,
@@ -29,7 +31,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.references import access_key_new
+from tickets.references import access_key_new, reference_new
 from tickets.sla import (
     RUNNING,
     SLA_FIELDS,
@@ -37,7 +39,6 @@ from tickets.sla import (
     ticket_sla_apply,
     ticket_sla_breaches,
 )
-from tickets.tasks import outbound_email_send
 from tickets.workflow import transition_check
 
 # One form shows a few suggestions as its customer writes; a script replaying one token should
@@ -87,24 +88,83 @@ def ticket_submit(
     past the address's rate limit or a daily limit.
     """
     key = submission_key(form_token=form_token, name=name, email=email, message=message)
-    # Read and counted before ticket_create's transaction, which is then the submission's only
-    # write to the database: on SQLite the write lock is held for the INSERTs alone.
-    if ticket := Ticket.objects.filter(submission_token=key).first():
-        return ticket
+    # Read in one statement before ticket_create's transaction, which is then the submission's
+    # only write to the database: on SQLite the write lock is held for the INSERTs alone.
+    state = _submission_read(key=key, email=email, form_token=form_token)
+    if state.ticket_id is not None:
+        return Ticket.objects.get(pk=state.ticket_id)
     if address_rate_limited(group="contact", client_ip=client_ip, rate=settings.CONTACT_RATE_LIMIT):
         raise SubmissionLimited(is_daily=False)
-    if not ticket_submission_allowed(email=email):
+    if not state.is_allowed:
         raise SubmissionLimited(is_daily=True)
     ticket, _ = ticket_create(
         name=name,
         email=email,
         message=message,
         submission_token=key,
-        form_token=form_token,
+        # The suggestions shown to this form are looked up again only when there are some.
+        form_token=form_token if state.is_suggested else None,
         source_page=source_page,
         attachments=attachments,
     )
     return ticket
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    """What a submission needs to know before it writes: its ticket if it was sent before,
+    whether the daily limits let it through, and whether its form was shown suggestions."""
+
+    ticket_id: int | None
+    is_allowed: bool
+    is_suggested: bool
+
+
+def ticket_submission_allowed(*, email: str) -> bool:
+    """Whether one more ticket may be made today for `email` (a chat's start): the contact
+    form's daily limits, read as a submission reads them."""
+    return _submission_read(key=None, email=email, form_token=None).is_allowed
+
+
+def _submission_read(
+    *, key: uuid.UUID | None, email: str, form_token: uuid.UUID | None
+) -> SubmissionState:
+    """The dedupe lookup, the two daily counts and the suggestions' check in one statement.
+
+    The daily limits count the tickets themselves, not the cache: exact across processes and
+    lost with no cache flush; each count stops at its limit, so its cost does not grow with the
+    day's tickets. Two submissions at the same instant may both pass at the last place left, so
+    a limit can be passed by one.
+    """
+    ticket, impression = Ticket._meta, SuggestionImpression._meta
+    since = timezone.now() - timedelta(days=1)
+    table, impressions = ticket.db_table, impression.db_table
+    sql = (
+        f"SELECT (SELECT id FROM {table} WHERE submission_token = %s),"
+        f" (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE created_at >= %s LIMIT %s) t),"
+        f" (SELECT COUNT(*) FROM (SELECT 1 FROM {table}"
+        f"  WHERE LOWER(email) = %s AND created_at >= %s LIMIT %s) a),"
+        f" EXISTS (SELECT 1 FROM {impressions} WHERE form_token = %s AND ticket_id IS NULL)"
+    )
+    created_at = ticket.get_field("created_at").get_db_prep_value(since, connection)
+    params = [
+        ticket.get_field("submission_token").get_db_prep_value(key, connection),
+        created_at,
+        settings.CONTACT_DAILY_CAP,
+        email.lower(),
+        created_at,
+        settings.CONFIRMATION_DAILY_LIMIT,
+        impression.get_field("form_token").get_db_prep_value(form_token, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ticket_id, today, of_address, is_suggested = cursor.fetchone()
+    return SubmissionState(
+        ticket_id=ticket_id,
+        is_allowed=today < settings.CONTACT_DAILY_CAP
+        and of_address < settings.CONFIRMATION_DAILY_LIMIT,
+        is_suggested=bool(is_suggested),
+    )
 
 
 def address_rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
@@ -117,31 +177,15 @@ def address_rate_limited(*, group: str, client_ip: str, rate: str) -> bool:
 
 
 def emails_queue(emails: list[OutboundEmail]) -> None:
-    # The task queue lives in this database (django-tasks-db), so queuing here commits or rolls
-    # back with the ticket: a committed ticket always has its emails queued, and the worker only
-    # sees them, and sends, after the commit.
-    for email in OutboundEmail.objects.bulk_create(emails):
-        # A held reply's task is not even picked up before its window ends (and _send checks).
-        send = outbound_email_send.using(run_after=email.send_after) if email.send_after else None
-        (send or outbound_email_send).enqueue(email_id=email.pk)
+    # The outbox is the worker's queue (tickets.tasks): one INSERT for all the emails, committed
+    # or rolled back with what caused them, and seen by the worker only after the commit. A
+    # held reply is not due before its undo window ends.
+    for email in emails:
+        if email.send_after is not None:
+            email.due_at = email.send_after
+    OutboundEmail.objects.bulk_create(emails)
 
 
-def ticket_submission_allowed(*, email: str) -> bool:
-    """Whether the form may create one more ticket today: under the cap on all form tickets,
-    and under the confirmations one address may be sent.
-
-    Counted on the tickets themselves, not in the cache: exact across processes (the database
-    cache's increments are not atomic) and lost with no cache flush. Two submissions at the same
-    instant may both pass at the last place left, so a limit can be passed by one.
-    """
-    recent = Ticket.objects.filter(created_at__gte=timezone.now() - timedelta(days=1))
-    if recent.count() >= settings.CONTACT_DAILY_CAP:
-        return False
-    of_address = recent.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
-    return of_address.count() < settings.CONFIRMATION_DAILY_LIMIT
-
-
-@transaction.atomic
 def ticket_create(
     *,
     name: str,
@@ -155,48 +199,80 @@ def ticket_create(
     attachments: list[CheckedFile] = (),
 ) -> tuple[Ticket, bool]:
     """Create a ticket, its thread's first message (with its checked attachments) and its
-    emails; a repeated submission returns the first ticket. `first` gives the first message's
-    other fields (an email's channel, Message-ID, original); `confirm=False` sends the customer
-    no confirmation.
+    emails, in one transaction; a repeated submission returns the first ticket. `form_token`
+    names the contact form whose suggestions were shown (they count as sent anyway); `first`
+    gives the first message's other fields (an email's channel, Message-ID, original);
+    `confirm=False` sends the customer no confirmation.
 
     Returns (ticket, created).
     """
-    # From now rather than created_at, which is set in the INSERT: microseconds apart.
-    first_response_due, resolution_due = sla_dues(
-        created_at=timezone.now(), priority=Ticket.Priority.NORMAL
-    )
-    # Ticket.save() inserts in a savepoint of its own (to draw another reference on a clash), so
-    # a failed INSERT leaves this transaction usable without a second savepoint here.
-    try:
-        ticket = Ticket.objects.create(
+    for attempt in range(REFERENCE_ATTEMPTS):
+        # Everything is built before the transaction opens, so on SQLite the write lock is held
+        # for the INSERTs alone; the reference is drawn here, and a clash (rare: one in 34
+        # billion) rolls the transaction back and draws again, instead of a savepoint around
+        # every INSERT.
+        ticket, first_message, emails = _ticket_rows(
             name=name,
             email=email,
             message=message,
             submission_token=submission_token,
             source_page=source_page,
-            first_response_due=first_response_due,
-            resolution_due=resolution_due,
+            first=first,
+            confirm=confirm,
         )
-    except IntegrityError:
-        # The same form sent twice at once: the other request created the ticket.
-        return Ticket.objects.get(submission_token=submission_token), False
-    first_message = Message.objects.create(
+        try:
+            with transaction.atomic():
+                ticket.save(force_insert=True)
+                first_message.save(force_insert=True)
+                if attachments:
+                    attachments_store(message=first_message, files=attachments)
+                emails_queue(emails)
+                if form_token:
+                    _suggestions_sent_anyway(form_token=form_token, ticket=ticket)
+        except IntegrityError as error:
+            if "reference" in str(error) and attempt < REFERENCE_ATTEMPTS - 1:
+                continue
+            if submission_token is None or "submission_token" not in str(error):
+                raise
+            # The same form sent twice at once: the other request created the ticket.
+            return Ticket.objects.get(submission_token=submission_token), False
+        return ticket, True
+    raise AssertionError("unreachable")
+
+
+def _ticket_rows(
+    *, name, email, message, submission_token, source_page, first, confirm
+) -> tuple[Ticket, Message, list[OutboundEmail]]:
+    # From now rather than created_at, which is set in the INSERT: microseconds apart.
+    first_response_due, resolution_due = sla_dues(
+        created_at=timezone.now(), priority=Ticket.Priority.NORMAL
+    )
+    ticket = Ticket(
+        reference=reference_new(),
+        name=name,
+        email=email,
+        message=message,
+        submission_token=submission_token,
+        source_page=source_page,
+        first_response_due=first_response_due,
+        resolution_due=resolution_due,
+    )
+    first_message = Message(
         ticket=ticket,
         kind=Message.Kind.CUSTOMER,
         author_name=name,
         body=message,
         **{"channel": Message.Channel.FORM, **(first or {})},
     )
-    if attachments:
-        attachments_store(message=first_message, files=attachments)
     emails = [confirmation_email(ticket)] if confirm else []
-    emails_queue([*emails, notification_email(ticket)])
-    if form_token := form_token or submission_token:
-        impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
-        if shown := list(impressions.values_list("entry_id", flat=True)):
-            impressions.update(ticket=ticket)
-            suggestions_sent_anyway(entry_ids=shown)
-    return ticket, True
+    return ticket, first_message, [*emails, notification_email(ticket)]
+
+
+def _suggestions_sent_anyway(*, form_token: uuid.UUID, ticket: Ticket) -> None:
+    impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
+    if shown := list(impressions.values_list("entry_id", flat=True)):
+        impressions.update(ticket=ticket)
+        suggestions_sent_anyway(entry_ids=shown)
 
 
 @transaction.atomic

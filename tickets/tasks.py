@@ -1,29 +1,64 @@
-"""Background work, run by `manage.py run_worker` (django-tasks-db's worker and our upkeep)."""
+"""Background work, run by `manage.py run_worker`: the outbox's emails, sent and retried.
 
+The outbox is the queue: an email is written with what caused it, in the same transaction, and
+the worker takes the due ones (`outbound_emails_send`), so a submission writes no task row.
+"""
+
+import logging
 import smtplib
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.tasks import TaskResultStatus, task
+from django.db.models import F, Q
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from tickets.emails import email_message
 from tickets.models import OutboundEmail
 
+logger = logging.getLogger(__name__)
 # The first wait is settings.EMAIL_RETRY_SECONDS; it doubles with each failure, up to this.
 RETRY_MAX = timedelta(hours=1)
+# Emails taken per claim: a worker killed holds no more than these until they are stale.
+SEND_BATCH = 20
 
 
-@task
+def outbound_emails_send(*, limit: int | None = SEND_BATCH) -> int:
+    """Send the emails that are due, `limit` at most (None: all); returns how many were tried."""
+    claimed = outbound_emails_claim(limit=limit)
+    for email_id in claimed:
+        logger.info("Email %d: %s", email_id, outbound_email_send(email_id=email_id))
+    return len(claimed)
+
+
+def outbound_emails_claim(*, limit: int | None) -> list[int]:
+    """Take up to `limit` due emails for this worker: unsent, not given up on, due, and not
+    being sent by another worker (or claimed longer than EMAIL_TASK_STALE_SECONDS ago: its
+    worker was killed mid-send). Two workers never take the same email: on PostgreSQL the rows
+    are locked (SKIP LOCKED), on SQLite the IMMEDIATE transaction holds the write lock."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EMAIL_TASK_STALE_SECONDS)
+    due = OutboundEmail.objects.filter(sent_at=None, failed_at=None, due_at__lte=now)
+    due = due.filter(Q(claimed_at=None) | Q(claimed_at__lt=stale))
+    # Looked at first without a transaction: an idle worker never takes SQLite's write lock.
+    if not due.exists():
+        return []
+    with transaction.atomic():
+        claimed = list(
+            due.order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboundEmail.objects.filter(pk__in=claimed).update(claimed_at=now)
+    return claimed
+
+
 def outbound_email_send(*, email_id: int) -> str:
     """Send one stored email once. When that fails, try again later, until the email is
     EMAIL_MAX_AGE_HOURS old or refused for good: then it is marked failed."""
     # The whole body: an error anywhere (the database, say) is recorded and retried like an SMTP
-    # failure. Only when recording fails too does the task end failed, and the reaper
-    # (outbound_emails_reap) queues the email again.
+    # failure. Only when recording fails too does the claim stay, and the email is taken again
+    # once the claim is stale.
     try:
         return _send(email_id)
     except Exception as error:  # noqa: BLE001 (every failure is recorded on the email)
@@ -41,8 +76,10 @@ def _send(email_id: int) -> str:
     if email.send_after is not None:
         now = timezone.now()
         if email.send_after > now:
-            # Picked up early (a reaper's new task, a clock apart): come back when it is time.
-            outbound_email_send.using(run_after=email.send_after).enqueue(email_id=email_id)
+            # Claimed early (its due time moved, clocks apart): leave it until its window ends.
+            OutboundEmail.objects.filter(pk=email_id).update(
+                due_at=email.send_after, claimed_at=None
+            )
             return "held"
         # Taken: from here undo finds nothing to delete. Nothing taken means it was undone.
         taken = OutboundEmail.objects.filter(pk=email_id, send_after__lte=now).update(
@@ -58,7 +95,7 @@ def _send(email_id: int) -> str:
     # database's write lock, and four templates took longer than its INSERTs.
     email_message(email).send()
     OutboundEmail.objects.filter(pk=email_id).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error="", claimed_at=None
     )
     return "sent"
 
@@ -72,15 +109,15 @@ def _failure_record(email_id: int, error: Exception) -> str:
         return "gone"
     if _permanent(error):
         # The server refused the address for good: trying again every hour changes nothing.
-        OutboundEmail.objects.filter(pk=email_id).update(failed_at=timezone.now())
+        OutboundEmail.objects.filter(pk=email_id).update(failed_at=timezone.now(), claimed_at=None)
         return "refused for good"
     if email.created_at < timezone.now() - timedelta(hours=settings.EMAIL_MAX_AGE_HOURS):
-        OutboundEmail.objects.filter(pk=email_id).update(failed_at=timezone.now())
+        OutboundEmail.objects.filter(pk=email_id).update(failed_at=timezone.now(), claimed_at=None)
         return f"failed for good after {settings.EMAIL_MAX_AGE_HOURS} hours"
     # In whole seconds: a timedelta doubled forty-odd times overflows.
     seconds = settings.EMAIL_RETRY_SECONDS * 2 ** (email.attempts - 1)
     delay = timedelta(seconds=min(seconds, RETRY_MAX.total_seconds()))
-    outbound_email_send.using(run_after=timezone.now() + delay).enqueue(email_id=email_id)
+    OutboundEmail.objects.filter(pk=email_id).update(due_at=timezone.now() + delay, claimed_at=None)
     return f"failed, retrying in {delay}"
 
 
@@ -89,45 +126,3 @@ def _permanent(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
     return False
-
-
-@transaction.atomic
-def outbound_emails_reap() -> tuple[int, int]:
-    """Queue again every unsent email that no task will send: its task failed, is gone, or has
-    been running longer than EMAIL_TASK_STALE_SECONDS (its worker was killed; django-tasks-db
-    leaves such a task RUNNING for ever). One older than EMAIL_MAX_AGE_HOURS is marked failed
-    instead. Returns (queued again, marked failed)."""
-    now = timezone.now()
-    tasks = DBTaskResult.objects.filter(task_path=outbound_email_send.module_path)
-    # Locked first, and only then the tasks read: a second reaper (two workers starting at once)
-    # waits here and then sees the tasks this one queued, so no email gets two. On SQLite the
-    # IMMEDIATE transaction does the same for the whole database.
-    unsent = list(
-        OutboundEmail.objects.select_for_update()
-        .filter(sent_at=None, failed_at=None)
-        .order_by("pk")
-        .values_list("pk", "created_at")
-    )
-    stale = now - timedelta(seconds=settings.EMAIL_TASK_STALE_SECONDS)
-    tasks.filter(status=TaskResultStatus.RUNNING, started_at__lt=stale).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=now,
-        exception_class_path="",
-        traceback=f"Still running after {settings.EMAIL_TASK_STALE_SECONDS} s: worker lost.",
-    )
-    if not unsent:
-        return 0, 0
-    pending = {
-        args_kwargs["kwargs"].get("email_id")
-        for args_kwargs in tasks.filter(
-            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-        ).values_list("args_kwargs", flat=True)
-    }
-    too_old = now - timedelta(hours=settings.EMAIL_MAX_AGE_HOURS)
-    stranded = [(pk, created_at) for pk, created_at in unsent if pk not in pending]
-    expired = [pk for pk, created_at in stranded if created_at < too_old]
-    OutboundEmail.objects.filter(pk__in=expired).update(failed_at=now)
-    for pk, created_at in stranded:
-        if created_at >= too_old:
-            outbound_email_send.enqueue(email_id=pk)
-    return len(stranded) - len(expired), len(expired)

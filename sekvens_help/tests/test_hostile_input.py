@@ -273,7 +273,7 @@ def test_odd_but_valid_input_is_mailed_as_text_to_exactly_its_recipients(
     ticket = Ticket.objects.get()
     emails = list(ticket.emails.order_by("pk"))
 
-    results = [outbound_email_send.call(email_id=outbound.pk) for outbound in emails]
+    results = [outbound_email_send(email_id=outbound.pk) for outbound in emails]
 
     customer = envelope_address(ticket.email)
     recipients = {

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from tickets.models import Message, Ticket
 from tickets.services import ticket_create
+from tickets.tasks import outbound_emails_send
 from tickets.tests.dovecot import DOVECOT, dovecot_start, dovecot_stop
 
 # db_worker takes these over for its graceful stop; pytest needs Ctrl+C back afterwards.
@@ -101,29 +102,24 @@ def smtp_server(settings):
 
 @pytest.fixture
 def worker_run():
-    """Run `manage.py db_worker --batch`: every task that is due, then exit; returns its log.
+    """Send every email that is due, as run_worker's send pass does; returns how many it tried.
 
-    Tests using it need @pytest.mark.django_db(transaction=True): between tasks the worker closes
-    connections left inside a transaction, and on PostgreSQL that would end the test's own.
+    Tests using it need @pytest.mark.django_db(transaction=True), as the worker's own claims and
+    sends commit as they go.
     """
 
-    def run() -> str:
-        output = StringIO()
-        handlers = {number: signal.getsignal(number) for number in WORKER_SIGNALS}
-        try:
-            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=output)
-        finally:
-            for number, handler in handlers.items():
-                signal.signal(number, handler)
-        return output.getvalue()
+    def run() -> int:
+        return outbound_emails_send(limit=None)
 
     return run
 
 
 @pytest.fixture
 def run_worker_run():
-    """Run `manage.py run_worker --batch`: the upkeep once, every task that is due, then exit;
-    returns its log. The same transactional tests as worker_run."""
+    """Run `manage.py run_worker --batch`: the upkeep once, every email and task that is due,
+    then exit; returns its log. Tests using it need @pytest.mark.django_db(transaction=True):
+    between tasks the worker closes connections left inside a transaction, and on PostgreSQL
+    that would end the test's own."""
 
     def run() -> str:
         output = StringIO()

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tickets.models import Message, OutboundEmail, Ticket
@@ -57,7 +58,7 @@ def test_reply_is_previewed_and_undone_in_its_window_and_never_sent(
     expect(page.locator(".messagelist .success")).to_contain_text("Svaret ble ikke sendt")
     expect(box.get_by_label("Tekst")).to_have_value("Pakken er sendt <b>i dag</b>.")
     expect(box.get_by_label("Svar til kunden")).to_be_checked()
-    OutboundEmail.objects.update(send_after=None)
+    OutboundEmail.objects.update(send_after=None, due_at=timezone.now())
     worker_run()
     assert smtp_server.messages == []
     assert not Message.objects.filter(kind=Message.Kind.PUBLIC).exists()

@@ -19,6 +19,7 @@ def form_with_suggestions(*entries, sent=False) -> uuid.UUID:
             email="kari@example.no",
             message="Passordet virker ikke.",
             submission_token=token,
+            form_token=token,
         )
     return token
 

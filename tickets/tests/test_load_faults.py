@@ -1,7 +1,7 @@
 """The contact form and the mail worker under concurrent load and faults: bench/load_faults.py's
-three scenarios, small. Each runs production gunicorn and, for mail, a real `manage.py db_worker` on
-a database of its own: a scratch PostgreSQL database beside the one DATABASE_URL names (never the
-test database pytest-django made), or SQLite in tmp_path."""
+three scenarios, small. Each runs production gunicorn and, for mail, a real
+`manage.py run_worker` on a database of its own: a scratch PostgreSQL database beside the one
+DATABASE_URL names (never the test database pytest-django made), or SQLite in tmp_path."""
 
 import os
 from urllib.parse import urlsplit

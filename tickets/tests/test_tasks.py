@@ -7,23 +7,23 @@ from django_tasks_db.models import DBTaskResult
 
 from tickets.models import OutboundEmail, Ticket
 from tickets.services import tickets_erase
-from tickets.tasks import outbound_email_send, outbound_emails_reap
+from tickets.tasks import outbound_emails_claim
 from tickets.tests.dovecot import free_port
 from tickets.tests.inbound_corpus import message
 
-# The worker claims and finishes tasks in transactions of its own (see worker_run).
+# The worker claims and sends emails in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def retries_queued() -> dict[int, datetime]:
-    """When each email waiting for another try will be tried: {email id: run_after}."""
-    tasks = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
-    return {task.args_kwargs["kwargs"]["email_id"]: task.run_after for task in tasks}
+    """When each email waiting for another try will be tried: {email id: due_at}."""
+    waiting = OutboundEmail.objects.filter(sent_at=None, failed_at=None)
+    return dict(waiting.values_list("pk", "due_at"))
 
 
 def retries_fall_due() -> None:
     """Move every queued retry to now, as if its delay had passed."""
-    DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
+    OutboundEmail.objects.filter(sent_at=None).update(due_at=timezone.now())
 
 
 def test_sent_email_is_marked_sent(make_ticket, smtp_server, worker_run):
@@ -207,84 +207,88 @@ def test_email_queued_for_an_anonymised_ticket_is_dropped_without_error(
     ticket = make_ticket(email="kari@example.no")
     tickets_erase(emails=["kari@example.no"], actor=None)
     # As a reply written in the same moment as the erasure would have queued it.
-    late = OutboundEmail.objects.create(
+    OutboundEmail.objects.create(
         ticket=ticket, kind=OutboundEmail.Kind.REPLY, to="", subject="Svar"
     )
-    outbound_email_send.enqueue(email_id=late.pk)
 
-    worker_run()
+    tried = worker_run()
 
+    assert tried == 1
     assert smtp_server.messages == []
     assert retries_queued() == {}
     assert not OutboundEmail.objects.exists()
-    task = DBTaskResult.objects.get(args_kwargs__kwargs__email_id=late.pk)
-    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, "no address")
 
 
-def tasks_left_as_a_killed_worker_leaves_them(*, minutes_ago: int) -> None:
-    DBTaskResult.objects.update(
-        status=TaskResultStatus.RUNNING, started_at=timezone.now() - timedelta(minutes=minutes_ago)
-    )
+def claims_left_as_a_killed_worker_leaves_them(*, minutes_ago: int) -> None:
+    OutboundEmail.objects.update(claimed_at=timezone.now() - timedelta(minutes=minutes_ago))
 
 
-def test_email_whose_worker_was_killed_is_sent_once_the_task_is_stale(
+def test_email_whose_worker_was_killed_is_sent_once_the_claim_is_stale(
     make_ticket, smtp_server, run_worker_run, settings
 ):
     settings.EMAIL_TASK_STALE_SECONDS = 300
     make_ticket()
-    tasks_left_as_a_killed_worker_leaves_them(minutes_ago=6)
+    claims_left_as_a_killed_worker_leaves_them(minutes_ago=6)
 
     run_worker_run()
 
     assert len(smtp_server.messages) == 2
     assert not OutboundEmail.objects.filter(sent_at=None).exists()
-    assert not DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists()
+    assert not OutboundEmail.objects.exclude(claimed_at=None).exists()
 
 
-def test_email_whose_task_runs_for_less_than_the_stale_time_is_left_to_it(
+def test_email_claimed_for_less_than_the_stale_time_is_left_to_its_worker(
     make_ticket, smtp_server, run_worker_run, settings
 ):
     settings.EMAIL_TASK_STALE_SECONDS = 300
     make_ticket()
-    tasks_left_as_a_killed_worker_leaves_them(minutes_ago=4)
+    claims_left_as_a_killed_worker_leaves_them(minutes_ago=4)
 
     run_worker_run()
 
     assert smtp_server.messages == []
-    assert DBTaskResult.objects.count() == 2
+    assert OutboundEmail.objects.filter(sent_at=None).count() == 2
 
 
-def test_email_whose_task_failed_outside_its_handling_is_queued_again_and_sent(
+def test_two_claims_at_once_take_each_email_once(make_ticket):
+    make_ticket()
+
+    first, second = outbound_emails_claim(limit=None), outbound_emails_claim(limit=None)
+
+    assert sorted(first) == sorted(OutboundEmail.objects.values_list("pk", flat=True))
+    assert second == []
+
+
+def test_claim_takes_at_most_its_limit_oldest_due_first(make_ticket):
+    first = make_ticket()
+    make_ticket(email="ola@example.no")
+
+    claimed = outbound_emails_claim(limit=2)
+
+    assert sorted(claimed) == sorted(first.emails.values_list("pk", flat=True))
+
+
+def test_a_retry_is_not_claimed_before_it_is_due(make_ticket, smtp_server, worker_run):
+    make_ticket()
+    smtp_server.stop()
+    worker_run()
+    smtp_server.start()
+
+    tried = worker_run()
+
+    assert tried == 0
+    assert smtp_server.messages == []
+
+
+def test_run_worker_sends_the_emails_written_with_a_ticket(
     make_ticket, smtp_server, run_worker_run
 ):
     make_ticket()
-    DBTaskResult.objects.update(status=TaskResultStatus.FAILED, finished_at=timezone.now())
 
     run_worker_run()
 
     assert len(smtp_server.messages) == 2
-    assert not OutboundEmail.objects.filter(sent_at=None).exists()
-
-
-def test_email_whose_task_row_is_gone_is_queued_again_and_sent(
-    make_ticket, smtp_server, run_worker_run
-):
-    make_ticket()
-    DBTaskResult.objects.all().delete()
-
-    run_worker_run()
-
-    assert len(smtp_server.messages) == 2
-
-
-def test_reaping_twice_queues_each_stranded_email_once(make_ticket):
-    make_ticket()
-    DBTaskResult.objects.all().delete()
-
-    first, second = outbound_emails_reap(), outbound_emails_reap()
-
-    assert (first, second) == ((2, 0), (0, 0))
-    assert len(retries_queued()) == 2
+    assert not DBTaskResult.objects.exists()
 
 
 def test_email_failing_past_the_max_age_is_marked_failed_and_not_retried(
@@ -304,21 +308,6 @@ def test_email_failing_past_the_max_age_is_marked_failed_and_not_retried(
         assert email.last_error.startswith("ConnectionRefusedError")
 
 
-def test_stranded_email_past_the_max_age_is_marked_failed_not_queued(
-    make_ticket, smtp_server, run_worker_run, settings
-):
-    settings.EMAIL_MAX_AGE_HOURS = 72
-    make_ticket()
-    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(hours=73))
-    DBTaskResult.objects.all().delete()
-
-    run_worker_run()
-
-    assert smtp_server.messages == []
-    assert retries_queued() == {}
-    assert not OutboundEmail.objects.filter(failed_at=None).exists()
-
-
 def test_address_refused_for_good_is_marked_failed(make_ticket, smtp_server, worker_run):
     ticket = make_ticket()
     smtp_server.unknown.add(ticket.email)
@@ -329,14 +318,26 @@ def test_address_refused_for_good_is_marked_failed(make_ticket, smtp_server, wor
     assert confirmation.failed_at is not None
 
 
-def test_worker_prunes_finished_task_rows_older_than_the_retention(
-    make_ticket, smtp_server, worker_run, run_worker_run, settings
-):
+def finished_task(*, days_ago: int) -> DBTaskResult:
+    """A task row as django-tasks-db leaves one it ran (another app's task, say)."""
+    finished_at = timezone.now() - timedelta(days=days_ago)
+    return DBTaskResult.objects.create(
+        status=TaskResultStatus.SUCCESSFUL,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="tickets.tests.test_tasks.finished_task",
+        queue_name="default",
+        backend_name="default",
+        enqueued_at=finished_at,
+        started_at=finished_at,
+        finished_at=finished_at,
+        return_value=None,
+    )
+
+
+def test_worker_prunes_finished_task_rows_older_than_the_retention(run_worker_run, settings):
     settings.TASK_RESULT_RETENTION_DAYS = 7
-    make_ticket()
-    worker_run()
-    old, recent = DBTaskResult.objects.all()
-    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    finished_task(days_ago=8)
+    recent = finished_task(days_ago=1)
 
     run_worker_run()
 

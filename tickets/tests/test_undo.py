@@ -2,15 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from tickets.models import Message, OutboundEmail, Ticket, TicketEvent
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
-# The worker claims and finishes tasks in transactions of its own (see worker_run).
+# The worker claims and sends emails in transactions of its own (see worker_run).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AGENT_PERMISSIONS = ["view_ticket", "change_ticket", "view_message", "add_message"]
@@ -57,10 +55,11 @@ def snapshot(ticket) -> dict:
 
 
 def window_passes() -> None:
-    """Move the held reply's window and its task to now, as if the 30 seconds had passed."""
-    OutboundEmail.objects.exclude(send_after=None).update(send_after=timezone.now())
-    Message.objects.exclude(held_until=None).update(held_until=timezone.now())
-    DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
+    """Move the held reply's window and its email's due time to now, as if the 30 seconds had
+    passed."""
+    now = timezone.now()
+    OutboundEmail.objects.exclude(send_after=None).update(send_after=now, due_at=now)
+    Message.objects.exclude(held_until=None).update(held_until=now)
 
 
 def undo_url(ticket, message):
@@ -80,8 +79,8 @@ def test_desk_reply_waits_in_the_outbox_for_the_undo_window(desk, make_ticket_ro
     window = timedelta(seconds=30)
     assert before + window <= email.send_after <= timezone.now() + window
     assert note.held_until == email.send_after
-    task = DBTaskResult.objects.get()
-    assert task.run_after == email.send_after
+    # The worker's queue is the outbox: the email is not due before the window ends.
+    assert email.due_at == email.send_after
 
 
 def test_worker_sends_nothing_before_the_window_ends(
@@ -89,15 +88,16 @@ def test_worker_sends_nothing_before_the_window_ends(
 ):
     ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
     reply_post(desk, ticket)
-    # Even a task due now (a reaper's, say) finds the email held and comes back later.
-    DBTaskResult.objects.update(run_after=timezone.now())
+    # Even an email that became due early (its due time moved, a clock apart) is left held,
+    # due again when the window ends.
+    OutboundEmail.objects.update(due_at=timezone.now())
 
     worker_run()
 
     assert smtp_server.messages == []
-    assert OutboundEmail.objects.get().sent_at is None
-    again = DBTaskResult.objects.get(status=TaskResultStatus.READY)
-    assert again.run_after == OutboundEmail.objects.get().send_after
+    email = OutboundEmail.objects.get()
+    assert email.sent_at is None
+    assert (email.due_at, email.claimed_at) == (email.send_after, None)
 
 
 def test_reply_is_sent_by_the_worker_once_the_window_is_over(

@@ -1,4 +1,4 @@
-"""The background worker: django-tasks-db's db_worker, with the upkeep it does not do itself."""
+"""The background worker: the outbox's emails, django-tasks-db's tasks, and the upkeep."""
 
 import logging
 import time
@@ -12,7 +12,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from tickets.mailbox import MailboxUnavailable, mailbox_fetch
 from tickets.services import tickets_autoclose, tickets_sla_breaches_record
-from tickets.tasks import outbound_emails_reap
+from tickets.tasks import SEND_BATCH, outbound_emails_send
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
@@ -22,9 +22,9 @@ POLL_LIMIT = 200
 
 class Command(BaseCommand):
     help = (
-        "Run the background worker: every due task, as manage.py db_worker does, and at start "
-        "and every --upkeep-every seconds the upkeep: queue again each unsent email whose task "
-        "failed, is gone or has run longer than EMAIL_TASK_STALE_SECONDS (a killed worker), "
+        "Run the background worker: send every email that is due (new ones, retries, and those "
+        "a killed worker claimed over EMAIL_TASK_STALE_SECONDS ago), run every due task as "
+        "manage.py db_worker does, and at start and every --upkeep-every seconds the upkeep: "
         "record missed response targets, close tickets resolved over TICKET_AUTOCLOSE_DAYS days "
         "ago, and, hourly, delete finished task rows older than TASK_RESULT_RETENTION_DAYS. With "
         "INBOUND_IMAP_URL set, every INBOUND_POLL_SECONDS it also files the mailbox's mail, as "
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=1.0,
-            help="Seconds to wait when no task is due (default: 1).",
+            help="Seconds to wait when no email or task is due (default: 1).",
         )
         parser.add_argument(
             "--upkeep-every",
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch",
             action="store_true",
-            help="Do the upkeep once, run every task that is due, then exit.",
+            help="Do the upkeep once, send every email and run every task that is due, then exit.",
         )
 
     def handle(self, *args, interval, upkeep_every, batch, verbosity, **options):
@@ -65,6 +65,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        logger.info("Worker started: sending the outbox's emails and running due tasks")
         upkeep_due = prune_due = poll_due = time.monotonic()
         while worker.running:
             if (now := time.monotonic()) >= upkeep_due:
@@ -77,18 +78,19 @@ class Command(BaseCommand):
                 # A backlog is taken POLL_LIMIT at a time, with the due tasks run in between.
                 more_waiting = self._poll()
                 poll_due = time.monotonic() + (0 if more_waiting else settings.INBOUND_POLL_SECONDS)
+            # A batch run sends everything due in one pass; a long run a batch at a time, and
+            # with no wait after one sent, as more may be due.
+            sent = self._send(limit=None if batch else SEND_BATCH)
             worker.run()
             if batch:
                 return
-            time.sleep(interval)
+            if not sent:
+                time.sleep(interval)
 
     def _upkeep(self, *, prune: bool) -> None:
         # A failed upkeep (the database away for a moment) must not stop the sending: it is
         # logged and tried again at the next one.
         try:
-            queued, failed = outbound_emails_reap()
-            if queued or failed:
-                logger.warning("Emails queued again: %d; marked failed: %d", queued, failed)
             if missed := tickets_sla_breaches_record():
                 logger.info("Response targets missed: %d", missed)
             if closed := tickets_autoclose(days=settings.TICKET_AUTOCLOSE_DAYS):
@@ -102,6 +104,15 @@ class Command(BaseCommand):
                 )
         except Exception:
             logger.exception("Worker upkeep failed; trying again at the next one")
+
+    def _send(self, *, limit: int | None) -> int:
+        """Send the emails that are due, `limit` at most; how many were tried."""
+        # Like the upkeep: the database away for a moment is logged, and tried again.
+        try:
+            return outbound_emails_send(limit=limit)
+        except Exception:
+            logger.exception("Sending the outbox failed; trying again")
+            return 0
 
     def _poll(self) -> bool:
         """File the mailbox's mail, POLL_LIMIT at most; True when more is waiting there."""
@@ -126,6 +137,7 @@ class Command(BaseCommand):
         # "no more tasks" line would come after every batch, so only its warnings are shown.
         levels = {
             "django.tasks": logging.INFO,
+            "tickets.tasks": logging.INFO,
             __name__: logging.INFO,
             "tickets.mailbox": logging.INFO,
             "django_tasks_db": logging.WARNING,
