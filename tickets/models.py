@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FaqEntry, HelpPage
@@ -98,6 +99,11 @@ class Ticket(models.Model):
             models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
             models.Index(fields=["status", "first_response_due"], name="ticket_sla_first"),
             models.Index(fields=["status", "resolution_due"], name="ticket_sla_resolution"),
+            # A day's first responses and resolutions, for its statistics (tickets.daily).
+            models.Index(fields=["first_response_at"], name="ticket_first_response"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved"),
+            # What changed since the statistics were last brought up to date.
+            models.Index(fields=["updated_at"], name="ticket_updated"),
         ]
 
     def __str__(self):
@@ -283,6 +289,7 @@ class OutboundEmail(models.Model):
         NOTIFICATION = "notification", _("Notification to support")
         REPLY = "reply", _("Reply to the customer")
         ASSIGNED = "assigned", _("Assigned to an agent")
+        RATING = "rating", _("Rating request to the customer")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
@@ -338,3 +345,79 @@ class SuggestionImpression(models.Model):
 
     def __str__(self):
         return f"{self.entry} ({self.created_at:%Y-%m-%d})"
+
+
+class Rating(models.Model):
+    """The customer's answer to "were you satisfied?", asked once when a ticket is resolved
+    (tickets.ratings). Its link works once, until `expires_at`."""
+
+    class Score(models.TextChoices):
+        GOOD = "good", _("Satisfied")
+        BAD = "bad", _("Not satisfied")
+
+    ticket = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="ratings", verbose_name=_("ticket")
+    )
+    # The secret in the email's links; emptied when the ticket is anonymised.
+    key = models.CharField(max_length=64, default=access_key_new, editable=False)
+    # The email that asked; gone with the ticket's emails when it is anonymised.
+    email = models.ForeignKey(
+        OutboundEmail, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    score = models.CharField(_("rating"), max_length=8, choices=Score, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("link expires"))
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        indexes = [models.Index(fields=["rated_at"], name="rating_rated")]
+
+    def __str__(self):
+        return self.get_score_display() or gettext("Not answered")
+
+
+class TicketDay(models.Model):
+    """One day's figures of one channel and one agent (none: unassigned), summed by the
+    statistics page (tickets.daily keeps them). Durations are counted in fixed buckets
+    (tickets.daily.BUCKET_EDGES), so a percentile over any period comes from summed buckets."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    received = models.PositiveIntegerField(default=0)
+    solved = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    first_responses_in_time = models.PositiveIntegerField(default=0)
+    first_response_buckets = models.JSONField(default=list)
+    solved_in_time = models.PositiveIntegerField(default=0)
+    resolution_buckets = models.JSONField(default=list)
+    rated_good = models.PositiveIntegerField(default=0)
+    rated_bad = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("day's figures")
+        verbose_name_plural = _("days' figures")
+        indexes = [models.Index(fields=["day"], name="ticket_day_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.channel} {self.agent_id or '-'}"
+
+
+class TicketDaysMark(models.Model):
+    """One row: until when the worker has brought TicketDay up to date."""
+
+    computed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.computed_at:%Y-%m-%d %H:%M:%S}"

@@ -19,16 +19,19 @@ from tickets.emails import (
     confirmation_email,
     customer_reply_email,
     notification_email,
+    rating_email,
     reply_email,
 )
 from tickets.models import (
     Attachment,
     Message,
     OutboundEmail,
+    Rating,
     SuggestionImpression,
     Ticket,
     TicketEvent,
 )
+from tickets.ratings import rating_new
 from tickets.references import access_key_new
 from tickets.sla import (
     RUNNING,
@@ -280,6 +283,12 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     given = "assignee" in changes and actor is not None
     if given and locked.assignee_id not in (None, actor.pk) and locked.assignee.email:
         _emails_queue([assigned_email(locked, agent=locked.assignee, by=actor)])
+    resolved = any(e.field == "status" and e.new_value == Ticket.Status.RESOLVED for e in events)
+    if resolved and (rating := rating_new(locked)):
+        email = rating_email(locked)
+        _emails_queue([email])
+        rating.email = email
+        rating.save()
     return TicketEvent.objects.bulk_create(events)
 
 
@@ -543,6 +552,8 @@ def _anonymise(tickets, *, actor, reason: str) -> int:
     Message.objects.filter(ticket__in=ids).update(
         body="", original="", author_name="", message_id="", content_hash=""
     )
+    # A rating's comment is the customer's words; its score stays, for the statistics.
+    Rating.objects.filter(ticket__in=ids).update(comment="", key="")
     OutboundEmail.objects.filter(ticket__in=ids).delete()
     # The files go with their rows, once the erasure commits (tickets.models).
     Attachment.objects.filter(message__ticket__in=ids).delete()

@@ -704,8 +704,9 @@ def test_ticket_page_query_count_does_not_grow_with_attachments(
     ContentType.objects.clear_cache()
 
     # Session, user, the ticket, permissions (user, group), the thread with its authors, all its
-    # attachments, the history, the emails, the content type, the staff to assign to.
-    with django_assert_num_queries(11):
+    # attachments, the history, the emails, the content type, the staff to assign to, the
+    # customer's ratings.
+    with django_assert_num_queries(12):
         response = agent_client.get(change_url(ticket))
 
     assert response.status_code == 200
