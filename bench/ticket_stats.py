@@ -66,6 +66,9 @@ def _environment_set() -> None:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="testserver",
         SITE_URL="http://testserver",
+        # Plain HTTP in-process, as the other benchmarks: no redirect to https, no manifest.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_STATIC_MANIFEST="0",
         STAFF_REQUIRE_2FA="0",
     )
 

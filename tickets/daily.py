@@ -150,10 +150,14 @@ def _rows(figures: dict[tuple, Figures]) -> list[TicketDay]:
     ]
 
 
-@transaction.atomic
 def ticket_days_compute(days: set[date]) -> int:
     """Compute these days' figures again from the tickets and ratings (idempotent). Returns the
-    number of rows written."""
+    number of rows written.
+
+    Read outside the transaction, which only writes: on SQLite a transaction holds the write
+    lock from its start (IMMEDIATE), and the contact form must not wait for a day's reading. A
+    change made meanwhile is after the caller's mark, so the next run counts it.
+    """
     if not days:
         return 0
     bounds = [day_bounds(day) for day in sorted(days)]
@@ -165,21 +169,23 @@ def ticket_days_compute(days: set[date]) -> int:
             | Q(resolved_at__gte=start, resolved_at__lt=end)
         )
         ratings_q |= Q(rated_at__gte=start, rated_at__lt=end)
-    figures = _figures(_tickets(tickets_q), _ratings(ratings_q), days)
-    TicketDay.objects.filter(day__in=days).delete()
-    return len(TicketDay.objects.bulk_create(_rows(figures), batch_size=1000))
+    rows = _rows(_figures(_tickets(tickets_q), _ratings(ratings_q), days))
+    with transaction.atomic():
+        TicketDay.objects.filter(day__in=days).delete()
+        return len(TicketDay.objects.bulk_create(rows, batch_size=1000))
 
 
-@transaction.atomic
 def ticket_days_rebuild() -> int:
-    """All the figures again, from every ticket, in one pass. Returns the rows written."""
+    """All the figures again, from every ticket, in one pass (read outside the transaction, as
+    ticket_days_compute). Returns the rows written."""
     now = timezone.now()
     tickets = _tickets(None).iterator(chunk_size=STREAM_CHUNK)
     ratings = _ratings(None).iterator(chunk_size=STREAM_CHUNK)
-    figures = _figures(tickets, ratings, None)
-    TicketDay.objects.all().delete()
-    written = len(TicketDay.objects.bulk_create(_rows(figures), batch_size=1000))
-    TicketDaysMark.objects.update_or_create(pk=1, defaults={"computed_at": now})
+    rows = _rows(_figures(tickets, ratings, None))
+    with transaction.atomic():
+        TicketDay.objects.all().delete()
+        written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        TicketDaysMark.objects.update_or_create(pk=1, defaults={"computed_at": now})
     return written
 
 
@@ -193,10 +199,8 @@ def ticket_days_update() -> int:
         return TicketDay.objects.dates("day", "day").count()
     now = timezone.now()
     since = mark.computed_at - OVERLAP
-    touched = Ticket.objects.filter(
-        Q(updated_at__gte=since)
-        | Q(pk__in=Message.objects.filter(created_at__gte=since).values("ticket_id"))
-    ).values("pk")
+    # Every change that moves a figure saves updated_at (a first response too: ticket_reply).
+    touched = Ticket.objects.filter(updated_at__gte=since).values("pk")
     days = set()
     for moments in Ticket.objects.filter(pk__in=touched).values_list(
         "created_at", "first_response_at", "resolved_at"
@@ -211,7 +215,6 @@ def ticket_days_update() -> int:
     days.update(local_day(moment) for moment in earlier.values_list("created_at", flat=True))
     rated = Rating.objects.filter(rated_at__gte=since).values_list("rated_at", flat=True)
     days.update(local_day(moment) for moment in rated)
-    with transaction.atomic():
-        ticket_days_compute(days)
-        TicketDaysMark.objects.filter(pk=1).update(computed_at=now)
+    ticket_days_compute(days)
+    TicketDaysMark.objects.filter(pk=1).update(computed_at=now)
     return len(days)

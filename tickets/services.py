@@ -224,8 +224,9 @@ def ticket_reply(
         attachments_store(message=note, files=attachments)
     if is_public:
         if ticket.first_response_at is None:
+            # updated_at too: the statistics look for what changed since their last run by it.
             Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
-                first_response_at=note.created_at
+                first_response_at=note.created_at, updated_at=timezone.now()
             )
             ticket.first_response_at = note.created_at
         _emails_queue([reply_email(ticket, note)])

@@ -14,7 +14,7 @@ from tickets.daily import (
     ticket_days_update,
 )
 from tickets.models import Message, Rating, Ticket, TicketDay, TicketDaysMark
-from tickets.services import ticket_change
+from tickets.services import ticket_change, ticket_reply
 
 DAY_ONE = datetime(2026, 11, 2, 10, 0)  # a Monday, local time
 
@@ -136,6 +136,18 @@ def test_update_counts_what_was_added_since_the_last_run(db, ticket_at):
 
     assert TicketDay.objects.get(day=timezone.localdate()).received == 1
     assert TicketDaysMark.objects.get().computed_at > mark
+
+
+def test_update_counts_a_first_response_to_a_waiting_ticket(db, make_ticket):
+    ticket = make_ticket()
+    # Waiting before anyone answered: the reply changes no status, only first_response_at.
+    ticket_change(ticket=ticket, actor=None, status=Ticket.Status.WAITING)
+    ticket_days_update()
+
+    ticket_reply(ticket=ticket, author=None, body="Svar", is_public=True)
+    ticket_days_update()
+
+    assert TicketDay.objects.get(day=timezone.localdate()).first_responses == 1
 
 
 def test_update_twice_changes_nothing(db, ticket_at):

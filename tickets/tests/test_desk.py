@@ -433,8 +433,8 @@ def test_ticket_page_from_the_queue_query_count_does_not_grow_with_tickets(
 
     # Session, user, 2FA device, the ticket (read once for the desk context and the form), user
     # and group permissions, the next ticket, its thread (no attachments to fetch), history and
-    # emails, the content type, the assignee choices.
-    with django_assert_num_queries(12):
+    # emails, the content type, the assignee choices, the customer's ratings.
+    with django_assert_num_queries(13):
         response = desk_client.get(change_url(ticket, queue="all"))
 
     assert response.status_code == 200
