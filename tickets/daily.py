@@ -18,16 +18,18 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from tickets.models import Message, Rating, Ticket, TicketDay, TicketDaysMark, TicketEvent
+from tickets.models import (
+    BUCKET_EDGES,
+    FIRST_RESPONSE_BUCKETS,
+    RESOLUTION_BUCKETS,
+    Message,
+    Rating,
+    Ticket,
+    TicketDay,
+    TicketDaysMark,
+    TicketEvent,
+)
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
-# Bucket i holds durations from BUCKET_EDGES[i] up to BUCKET_EDGES[i + 1]; the last one is open.
-BUCKET_EDGES = [
-    0, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, 45 * MINUTE,
-    HOUR, 90 * MINUTE, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 8 * HOUR, 12 * HOUR, 16 * HOUR,
-    DAY, 36 * HOUR, 2 * DAY, 3 * DAY, 4 * DAY, 5 * DAY, 7 * DAY, 10 * DAY, 14 * DAY, 21 * DAY,
-    30 * DAY, 45 * DAY, 60 * DAY, 90 * DAY,
-]  # fmt: skip
 # A transaction that committed late carries an updated_at from before the last run: looked at
 # again, as recomputing a day twice changes nothing.
 OVERLAP = timedelta(minutes=10)
@@ -143,11 +145,18 @@ def _figures(tickets, ratings, days: set[date] | None) -> dict[tuple, Figures]:
 
 def _rows(figures: dict[tuple, Figures]) -> list[TicketDay]:
     return [
-        TicketDay(day=day, channel=channel, agent_id=agent, **vars(counted))
+        TicketDay(day=day, channel=channel, agent_id=agent, **_columns(counted))
         for (day, channel, agent), counted in sorted(
             figures.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or 0)
         )
     ]
+
+
+def _columns(counted: Figures) -> dict:
+    values = vars(counted).copy()
+    values.update(zip(FIRST_RESPONSE_BUCKETS, values.pop("first_response_buckets"), strict=True))
+    values.update(zip(RESOLUTION_BUCKETS, values.pop("resolution_buckets"), strict=True))
+    return values
 
 
 def ticket_days_compute(days: set[date]) -> int:

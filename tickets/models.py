@@ -380,10 +380,25 @@ class Rating(models.Model):
         return self.get_score_display() or gettext("Not answered")
 
 
+MINUTE, HOUR, DAY = 60, 3600, 86400
+# The statistics' duration buckets: bucket i holds durations (seconds) from BUCKET_EDGES[i] up to
+# BUCKET_EDGES[i + 1]; the last one is open. One column each on TicketDay, so the database sums
+# them over any period and a percentile comes from the sums (tickets.daily.percentile).
+BUCKET_EDGES = [
+    0, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, 45 * MINUTE,
+    HOUR, 90 * MINUTE, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 8 * HOUR, 12 * HOUR, 16 * HOUR,
+    DAY, 36 * HOUR, 2 * DAY, 3 * DAY, 4 * DAY, 5 * DAY, 7 * DAY, 10 * DAY, 14 * DAY, 21 * DAY,
+    30 * DAY, 45 * DAY, 60 * DAY, 90 * DAY,
+]  # fmt: skip
+FIRST_RESPONSE_BUCKETS = [f"first_response_b{index}" for index in range(len(BUCKET_EDGES))]
+RESOLUTION_BUCKETS = [f"resolution_b{index}" for index in range(len(BUCKET_EDGES))]
+
+
 class TicketDay(models.Model):
     """One day's figures of one channel and one agent (none: unassigned), summed by the
-    statistics page (tickets.daily keeps them). Durations are counted in fixed buckets
-    (tickets.daily.BUCKET_EDGES), so a percentile over any period comes from summed buckets."""
+    statistics page (tickets.daily keeps them). Durations are counted in the fixed buckets of
+    BUCKET_EDGES (the columns added below the class), so a percentile over any period comes
+    from summed buckets."""
 
     day = models.DateField(_("day"))
     channel = models.CharField(_("channel"), max_length=16, blank=True)
@@ -399,9 +414,7 @@ class TicketDay(models.Model):
     solved = models.PositiveIntegerField(default=0)
     first_responses = models.PositiveIntegerField(default=0)
     first_responses_in_time = models.PositiveIntegerField(default=0)
-    first_response_buckets = models.JSONField(default=list)
     solved_in_time = models.PositiveIntegerField(default=0)
-    resolution_buckets = models.JSONField(default=list)
     rated_good = models.PositiveIntegerField(default=0)
     rated_bad = models.PositiveIntegerField(default=0)
 
@@ -412,6 +425,10 @@ class TicketDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.channel} {self.agent_id or '-'}"
+
+
+for _bucket in [*FIRST_RESPONSE_BUCKETS, *RESOLUTION_BUCKETS]:
+    TicketDay.add_to_class(_bucket, models.PositiveIntegerField(default=0))
 
 
 class TicketDaysMark(models.Model):

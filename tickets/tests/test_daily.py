@@ -74,8 +74,8 @@ def test_each_figure_counts_on_its_own_day(db, ticket_at):
     first, second = day_row(0), day_row(1)
     assert (first.received, first.first_responses, first.solved) == (1, 1, 0)
     assert (second.received, second.first_responses, second.solved) == (0, 0, 1)
-    assert first.first_response_buckets[bucket_of(2 * 3600)] == 1
-    assert second.resolution_buckets[bucket_of(27 * 3600)] == 1
+    assert getattr(first, f"first_response_b{bucket_of(2 * 3600)}") == 1
+    assert getattr(second, f"resolution_b{bucket_of(27 * 3600)}") == 1
 
 
 def test_targets_met_and_missed_are_counted(db, ticket_at):
@@ -161,7 +161,7 @@ def test_update_twice_changes_nothing(db, ticket_at):
     assert list(TicketDay.objects.order_by("day").values(*COMPARED)) == before
 
 
-COMPARED = ["day", "channel", "received", "solved", "first_responses", "resolution_buckets"]
+COMPARED = [field.attname for field in TicketDay._meta.fields if field.name != "id"]
 
 
 def test_rebuild_command_writes_the_figures(db, ticket_at):
