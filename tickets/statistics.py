@@ -2,7 +2,7 @@
 resolution times (median, 90th percentile), response targets met and the customers' ratings, in
 total, per day or week, by channel and by agent; SVG charts drawn here, and a CSV download.
 
-Read from the daily figures (tickets.daily) in four queries, whatever the number of tickets.
+Read from the daily figures (tickets.daily) in three queries, whatever the number of tickets.
 Wired in TicketAdmin.get_urls().
 """
 
@@ -165,8 +165,8 @@ class Report:
 
 
 def statistics_report(*, start: date, end: date, step: str) -> Report:
-    """The period's figures, summed by the database: per day, per channel, per agent (three
-    queries over at most 731 days' rows each) and the agents' names."""
+    """The period's figures, summed by the database: per day, and per channel and agent (two
+    queries over at most 731 days' rows each), and the agents' names."""
     days = TicketDay.objects.filter(day__gte=start, day__lte=end).order_by()
     sums = {name: Sum(name) for name in SUMMED}
     total = Sums()
@@ -177,8 +177,13 @@ def statistics_report(*, start: date, end: date, step: str) -> Report:
         counted = Sums.of(row)
         periods[key].add(counted)
         total.add(counted)
-    channels = {row["channel"]: Sums.of(row) for row in days.values("channel").annotate(**sums)}
-    agents = {row["agent_id"]: Sums.of(row) for row in days.values("agent_id").annotate(**sums)}
+    # Channels × agents are a few dozen rows: one query, folded both ways here.
+    channels: dict[str, Sums] = defaultdict(Sums)
+    agents: dict[int | None, Sums] = defaultdict(Sums)
+    for row in days.values("channel", "agent_id").annotate(**sums):
+        counted = Sums.of(row)
+        channels[row["channel"]].add(counted)
+        agents[row["agent_id"]].add(counted)
     first = start - timedelta(days=start.weekday()) if step == "week" else start
     every = timedelta(days=7 if step == "week" else 1)
     keys = []

@@ -112,9 +112,9 @@ def test_query_count_does_not_grow_with_the_tickets(
 ):
     tickets_bulk(count, agents=agents)
 
-    # Session, user, the agents' group check, the sums per day, per channel and per agent, the
+    # Session, user, the agents' group check, the sums per day and per channel and agent, the
     # agents' names, and the permissions (user, group) of the admin's menu.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = agent_client.get(URL)
 
     assert response.status_code == 200
