@@ -272,13 +272,14 @@ def _report(measured: dict, elapsed: float) -> int:
     raw_ms = statistics.median(measured["raw 20 KB"][1])
     say()
     say(
-        f"{'page':<20} {'median ms':>9} {'max ms':>7} {'queries':>7} {'bytes':>8} {'× raw':>7}  url"
+        f"{'page':<20} {'median ms':>9} {'max ms':>7} {'cpu ms':>6} {'queries':>7} {'bytes':>8} "
+        f"{'× raw':>7}  url"
     )
-    for name, (url, times, count, size) in measured.items():
+    for name, (url, times, count, size, cpu) in measured.items():
         median = statistics.median(times)
         say(
-            f"{name:<20} {median:>9.1f} {max(times):>7.1f} {count:>7} {size:>8} "
-            f"{median / raw_ms:>7.1f}  {url}"
+            f"{name:<20} {median:>9.1f} {max(times):>7.1f} {statistics.median(cpu):>6.1f} "
+            f"{count:>7} {size:>8} {median / raw_ms:>7.1f}  {url}"
         )
     say(
         "\nms: wall time of the whole request in-process (session, login, the admin's context,"
