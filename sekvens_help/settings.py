@@ -267,6 +267,10 @@ TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=365)
 TICKET_AUTOCLOSE_DAYS = env.int("TICKET_AUTOCLOSE_DAYS", default=7)
 # A reply written on the desk waits this long in the outbox, with an "Angre" (undo) button.
 REPLY_UNDO_SECONDS = env.int("REPLY_UNDO_SECONDS", default=30)
+
+# A resolved ticket's customer is asked for a rating; the link works once, for this many days,
+# and a ticket resolved again within them is not asked again.
+RATING_LINK_DAYS = env.int("RATING_LINK_DAYS", default=14)
 # Opening hours, in which response targets count: ISO weekdays (1 = Monday) and the hours, in the
 # support team's time zone; Norwegian public holidays (the holidays package) are closed.
 SUPPORT_WEEKDAYS = env.list("SUPPORT_WEEKDAYS", default=[1, 2, 3, 4, 5], subcast=int)

@@ -9,7 +9,8 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,7 @@ from tickets.services import (
     tickets_export,
 )
 from tickets.sla import RUNNING, business_add, next_due, time_left_text
+from tickets.statistics import statistics_urls
 from tickets.workflow import TransitionRefused, transition_allowed
 
 
@@ -378,6 +380,7 @@ class TicketAdmin(admin.ModelAdmin):
         ("created_at", "first_response_at", "resolved_at"),
         ("time_left", "first_response_due", "resolution_due"),
         ("first_response_breached_at", "resolution_breached_at"),
+        "satisfaction",
         "source_page",
         "merges",
         "opened",
@@ -397,6 +400,7 @@ class TicketAdmin(admin.ModelAdmin):
         "resolution_due",
         "first_response_breached_at",
         "resolution_breached_at",
+        "satisfaction",
         "source_page",
         "merges",
     ]
@@ -430,6 +434,27 @@ class TicketAdmin(admin.ModelAdmin):
     def merges(self, ticket):
         return merge_links(ticket)
 
+    @admin.display(description=_("customer's rating"))
+    def satisfaction(self, ticket):
+        # Each time it was resolved and asked, newest first: the answer, when, and the comment.
+        answers = [
+            format_html(
+                "<li><strong>{}</strong> ({}){}</li>",
+                rating.get_score_display(),
+                date_format(timezone.localtime(rating.rated_at), "SHORT_DATETIME_FORMAT"),
+                format_html(": {}", rating.comment) if rating.comment else "",
+            )
+            if rating.rated_at
+            else format_html("<li>{}</li>", _("Asked, not answered"))
+            for rating in ticket.ratings.all()
+        ]
+        if not answers:
+            return "-"
+        return format_html(
+            '<ul class="ticket-ratings">{}</ul>',
+            format_html_join("", "{}", ((a,) for a in answers)),
+        )
+
     @admin.display(description=_("customer"), ordering="email")
     def customer(self, ticket):
         return f"{ticket.name} <{ticket.email}>"
@@ -452,6 +477,7 @@ class TicketAdmin(admin.ModelAdmin):
             + compose_urls(self)
             + faq_draft_urls(self)
             + chat_desk_urls(self)
+            + statistics_urls(self)
             + super().get_urls()
         )
 

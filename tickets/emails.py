@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from tickets.attachments import attachment_content
-from tickets.models import Message, OutboundEmail, Ticket
+from tickets.models import Message, OutboundEmail, Rating, Ticket
+from tickets.ratings import rating_url
 from tickets.references import reply_address
 
 # The Message-IDs a reply names in References: the thread's latest ones are enough to find it.
@@ -23,6 +24,7 @@ TEMPLATES = {
     OutboundEmail.Kind.REPLY: "tickets/email/reply",
     OutboundEmail.Kind.ASSIGNED: "tickets/email/assigned",
     OutboundEmail.Kind.TRANSCRIPT: "tickets/email/transcript",
+    OutboundEmail.Kind.RATING: "tickets/email/rating",
 }
 # Emails to our own people: a link to the ticket page, and never part of the customer's thread.
 TO_STAFF = {OutboundEmail.Kind.NOTIFICATION, OutboundEmail.Kind.ASSIGNED}
@@ -133,6 +135,18 @@ def transcript_email(ticket: Ticket) -> OutboundEmail:
     )
 
 
+def rating_email(ticket: Ticket) -> OutboundEmail:
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] How did we do?") % {"reference": ticket.reference}
+    return _email(
+        ticket,
+        OutboundEmail.Kind.RATING,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+    )
+
+
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message to send for a stored email, its bodies rendered now from the templates."""
     context = {"ticket": email.ticket, "note": email.note, "email": email}
@@ -148,6 +162,8 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
         if email.kind != OutboundEmail.Kind.NOTIFICATION and (page := email.ticket.page_url()):
             # The link of the moment it is sent: one renewed since the email was written works.
             context["page_url"] = settings.SITE_URL + page
+        if email.kind == OutboundEmail.Kind.RATING:
+            context |= _rating_links(email)
         text_body = render_to_string(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
     headers = {"Message-ID": f"<{email.message_id}>"} if email.message_id else {}
@@ -175,6 +191,17 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
                 attachment.filename, attachment_content(attachment), attachment.content_type
             )
     return message
+
+
+def _rating_links(email: OutboundEmail) -> dict:
+    rating = Rating.objects.filter(email=email).first()
+    if rating is None:
+        return {}
+    return {
+        "rating": rating,
+        "good_url": rating_url(rating, "fornoyd"),
+        "bad_url": rating_url(rating, "ikke-fornoyd"),
+    }
 
 
 def _thread_ids(email: OutboundEmail) -> list[str]:

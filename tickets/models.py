@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from faq.models import FaqEntry, HelpPage
@@ -112,6 +113,11 @@ class Ticket(models.Model):
             models.Index(fields=["status", "resolved_at"], name="ticket_purge_resolved"),
             models.Index(fields=["status", "first_response_due"], name="ticket_sla_first"),
             models.Index(fields=["status", "resolution_due"], name="ticket_sla_resolution"),
+            # A day's first responses and resolutions, for its statistics (tickets.daily).
+            models.Index(fields=["first_response_at"], name="ticket_first_response"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved"),
+            # What changed since the statistics were last brought up to date.
+            models.Index(fields=["updated_at"], name="ticket_updated"),
         ]
 
     def __str__(self):
@@ -306,6 +312,7 @@ class OutboundEmail(models.Model):
         REPLY = "reply", _("Reply to the customer")
         ASSIGNED = "assigned", _("Assigned to an agent")
         TRANSCRIPT = "transcript", _("Chat transcript to the customer")
+        RATING = "rating", _("Rating request to the customer")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
@@ -562,3 +569,96 @@ class AgentAvailability(models.Model):
 
     def __str__(self):
         return str(self.agent_id)
+
+
+class Rating(models.Model):
+    """The customer's answer to "were you satisfied?", asked once when a ticket is resolved
+    (tickets.ratings). Its link works once, until `expires_at`."""
+
+    class Score(models.TextChoices):
+        GOOD = "good", _("Satisfied")
+        BAD = "bad", _("Not satisfied")
+
+    ticket = models.ForeignKey(
+        Ticket, models.CASCADE, related_name="ratings", verbose_name=_("ticket")
+    )
+    # The secret in the email's links; emptied when the ticket is anonymised.
+    key = models.CharField(max_length=64, default=access_key_new, editable=False)
+    # The email that asked; gone with the ticket's emails when it is anonymised.
+    email = models.ForeignKey(
+        OutboundEmail, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    score = models.CharField(_("rating"), max_length=8, choices=Score, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("link expires"))
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        indexes = [models.Index(fields=["rated_at"], name="rating_rated")]
+
+    def __str__(self):
+        return self.get_score_display() or gettext("Not answered")
+
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+# The statistics' duration buckets: bucket i holds durations (seconds) from BUCKET_EDGES[i] up to
+# BUCKET_EDGES[i + 1]; the last one is open. One column each on TicketDay, so the database sums
+# them over any period and a percentile comes from the sums (tickets.daily.percentile).
+BUCKET_EDGES = [
+    0, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, 45 * MINUTE,
+    HOUR, 90 * MINUTE, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 8 * HOUR, 12 * HOUR, 16 * HOUR,
+    DAY, 36 * HOUR, 2 * DAY, 3 * DAY, 4 * DAY, 5 * DAY, 7 * DAY, 10 * DAY, 14 * DAY, 21 * DAY,
+    30 * DAY, 45 * DAY, 60 * DAY, 90 * DAY,
+]  # fmt: skip
+FIRST_RESPONSE_BUCKETS = [f"first_response_b{index}" for index in range(len(BUCKET_EDGES))]
+RESOLUTION_BUCKETS = [f"resolution_b{index}" for index in range(len(BUCKET_EDGES))]
+
+
+class TicketDay(models.Model):
+    """One day's figures of one channel and one agent (none: unassigned), summed by the
+    statistics page (tickets.daily keeps them). Durations are counted in the fixed buckets of
+    BUCKET_EDGES (the columns added below the class), so a percentile over any period comes
+    from summed buckets."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    received = models.PositiveIntegerField(default=0)
+    solved = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    first_responses_in_time = models.PositiveIntegerField(default=0)
+    solved_in_time = models.PositiveIntegerField(default=0)
+    rated_good = models.PositiveIntegerField(default=0)
+    rated_bad = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("day's figures")
+        verbose_name_plural = _("days' figures")
+        indexes = [models.Index(fields=["day"], name="ticket_day_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.channel} {self.agent_id or '-'}"
+
+
+for _bucket in [*FIRST_RESPONSE_BUCKETS, *RESOLUTION_BUCKETS]:
+    TicketDay.add_to_class(_bucket, models.PositiveIntegerField(default=0))
+
+
+class TicketDaysMark(models.Model):
+    """One row: until when the worker has brought TicketDay up to date."""
+
+    computed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.computed_at:%Y-%m-%d %H:%M:%S}"

@@ -20,6 +20,7 @@ from tickets.emails import (
     confirmation_email,
     customer_reply_email,
     notification_email,
+    rating_email,
     reply_email,
 )
 from tickets.models import (
@@ -27,10 +28,12 @@ from tickets.models import (
     Attachment,
     Message,
     OutboundEmail,
+    Rating,
     SuggestionImpression,
     Ticket,
     TicketEvent,
 )
+from tickets.ratings import rating_new
 from tickets.references import access_key_new, reference_new
 from tickets.sla import (
     RUNNING,
@@ -310,8 +313,9 @@ def ticket_reply(
     if is_public:
         before = ticket_fields_dump(locked)
         if locked.first_response_at is None:
+            # updated_at too: the statistics look for what changed since their last run by it.
             Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
-                first_response_at=note.created_at
+                first_response_at=note.created_at, updated_at=timezone.now()
             )
             ticket.first_response_at = locked.first_response_at = note.created_at
         email = reply_email(ticket, note)
@@ -401,6 +405,12 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     given = "assignee" in changes and actor is not None
     if given and locked.assignee_id not in (None, actor.pk) and locked.assignee.email:
         emails_queue([assigned_email(locked, agent=locked.assignee, by=actor)])
+    resolved = any(e.field == "status" and e.new_value == Ticket.Status.RESOLVED for e in events)
+    if resolved and (rating := rating_new(locked)):
+        email = rating_email(locked)
+        emails_queue([email])
+        rating.email = email
+        rating.save()
     return TicketEvent.objects.bulk_create(events)
 
 
@@ -701,6 +711,8 @@ def _anonymise(tickets, *, actor, reason: str) -> int:
     Message.objects.filter(ticket__in=ids).update(
         body="", original="", author_name="", message_id="", content_hash=""
     )
+    # A rating's comment is the customer's words; its score stays, for the statistics.
+    Rating.objects.filter(ticket__in=ids).update(comment="", key="")
     OutboundEmail.objects.filter(ticket__in=ids).delete()
     # The files go with their rows, once the erasure commits (tickets.models).
     Attachment.objects.filter(message__ticket__in=ids).delete()

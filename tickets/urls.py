@@ -19,6 +19,7 @@ urlpatterns = [
         views.ticket_page_attachment,
         name="ticket_page_attachment",
     ),
+    path("vurdering/<str:token>/", views.rating, name="rating"),
     # The HelpForm block's success path (/suksess for the seed); checked against the content.
     path("<slug:slug>/", views.thanks, name="thanks"),
 ]

@@ -28,7 +28,8 @@ from tickets.attachments import (
     attachment_thumbnail_response,
 )
 from tickets.forms import ContactForm, TicketPageReplyForm
-from tickets.models import Attachment, Message, Ticket
+from tickets.models import Attachment, Message, Rating, Ticket
+from tickets.ratings import CHOICE_PARAMETER, CHOICES, rating_of_token, rating_record
 from tickets.references import page_token_read, reference_normalize
 from tickets.services import (
     SubmissionLimited,
@@ -239,6 +240,49 @@ def _ticket_page_headers(response):
     response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@foreign_origin_refused
+@require_http_methods(["GET", "HEAD", "POST"])
+def rating(request, token):
+    """The page the rating email's links open: the answer chosen, a comment box and a button.
+    Only the POST records (mail scanners open every link), once, before the link expires."""
+    found = rating_of_token(token)
+    if found is None:
+        return _ticket_page_miss(request)
+    status = 200
+    is_expired = found.rated_at is None and found.expires_at <= timezone.now()
+    chosen = CHOICES.get(request.GET.get(CHOICE_PARAMETER, ""), "")
+    error = ""
+    if request.method == "POST" and found.rated_at is None and not is_expired:
+        score = request.POST.get("score", "")
+        chosen = score if score in Rating.Score.values else ""
+        if not chosen:
+            error = _("Choose one of the two answers.")
+            status = 400
+        elif rating_record(rating=found, score=score, comment=request.POST.get("comment", "")):
+            return HttpResponseRedirect(request.path, status=303)
+        else:
+            # Answered or expired between the read and the post: the page says which.
+            found.refresh_from_db()
+            is_expired = found.rated_at is None
+    if is_expired:
+        status = 410
+    response = render(
+        request,
+        "tickets/rating.html",
+        {
+            "rating": found,
+            "ticket": found.ticket,
+            "chosen": chosen,
+            "error": error,
+            "is_expired": is_expired,
+            "scores": Rating.Score.choices,
+            "comment": request.POST.get("comment", ""),
+        },
+        status=status,
+    )
+    return _ticket_page_headers(response)
 
 
 @cross_site_refused

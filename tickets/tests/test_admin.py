@@ -716,9 +716,9 @@ def test_ticket_page_query_count_does_not_grow_with_attachments(
 
     # Session, user, the ticket, permissions (user, group), the thread with its authors, all its
     # attachments, the customer's other tickets, the history, the emails, the content type, the
-    # staff to assign to; the page's copy state (newest message), the agent's held replies,
-    # merges to undo, merged from.
-    with django_assert_num_queries(16):
+    # staff to assign to, the customer's ratings; the page's copy state (newest message), the
+    # agent's held replies, merges to undo, merged from.
+    with django_assert_num_queries(17):
         response = agent_client.get(change_url(ticket))
 
     assert response.status_code == 200

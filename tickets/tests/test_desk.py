@@ -433,10 +433,10 @@ def test_ticket_page_from_the_queue_query_count_does_not_grow_with_tickets(
 
     # Session, user, 2FA device, the ticket (read once for the desk context and the form), user
     # and group permissions, the next ticket, the customer's other tickets, its thread (no
-    # attachments to fetch), history and emails, the content type, the assignee choices; the
-    # page's copy state (newest message), the agent's held replies, merges to undo, tickets
-    # merged into it.
-    with django_assert_num_queries(17):
+    # attachments to fetch), history and emails, the content type, the assignee choices, the
+    # customer's ratings; the page's copy state (newest message), the agent's held replies,
+    # merges to undo, tickets merged into it.
+    with django_assert_num_queries(18):
         response = desk_client.get(change_url(ticket, queue="all"))
 
     assert response.status_code == 200
@@ -556,9 +556,10 @@ def test_ticket_page_query_count_does_not_grow_with_the_customers_tickets(
     ContentType.objects.clear_cache()
 
     # Session, user, 2FA device, the ticket, user and group permissions, the customer's other
-    # tickets, the thread, its attachments, history, emails, the content type, the assignees;
-    # the page's copy state, the agent's held replies, merges to undo, tickets merged into it.
-    with django_assert_num_queries(17):
+    # tickets, the thread, its attachments, history, emails, the content type, the assignees,
+    # the ratings; the page's copy state, the agent's held replies, merges to undo, tickets
+    # merged into it.
+    with django_assert_num_queries(18):
         response = desk_client.get(change_url(tickets[0]))
 
     assert response.status_code == 200

@@ -257,10 +257,10 @@ def test_ticket_page_query_count_is_kept_with_the_picker(
     ContentType.objects.clear_cache()
 
     # Session, user, the ticket, permissions (user, group), the thread, its attachments, the
-    # customer's other tickets, history, emails, content type, assignee choices, the copy
-    # state, held replies, merges to undo, merged from: the saved replies are fetched by the
-    # picker, not with the page.
-    with django_assert_num_queries(16):
+    # customer's other tickets, history, emails, content type, assignee choices, ratings, the
+    # copy state, held replies, merges to undo, merged from: the saved replies are fetched by
+    # the picker, not with the page.
+    with django_assert_num_queries(17):
         response = agent_client.get(change_url(ticket))
 
     assert response.status_code == 200

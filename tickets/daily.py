@@ -1,0 +1,229 @@
+"""The statistics' daily figures (TicketDay): per local day, channel and agent, kept current by
+the worker (tickets_days_update, each upkeep) and rebuilt by `manage.py rebuild_ticket_stats`.
+
+A ticket counts as received on the day it was created, its first response on the day it was
+given (time from creation, wall-clock), its resolution on the day it was resolved (time from
+creation), its rating on the day it was answered; all under the ticket's channel (its first
+message's) and its current agent. Durations go into fixed buckets, so a median or 90th
+percentile over any period is read from the summed buckets, to within one bucket's width
+(interpolated inside it).
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from tickets.models import (
+    BUCKET_EDGES,
+    FIRST_RESPONSE_BUCKETS,
+    RESOLUTION_BUCKETS,
+    Message,
+    Rating,
+    Ticket,
+    TicketDay,
+    TicketDaysMark,
+    TicketEvent,
+)
+
+# A transaction that committed late carries an updated_at from before the last run: looked at
+# again, as recomputing a day twice changes nothing.
+OVERLAP = timedelta(minutes=10)
+STREAM_CHUNK = 5000
+
+
+@dataclass
+class Figures:
+    received: int = 0
+    solved: int = 0
+    first_responses: int = 0
+    first_responses_in_time: int = 0
+    first_response_buckets: list[int] = field(default_factory=lambda: [0] * len(BUCKET_EDGES))
+    solved_in_time: int = 0
+    resolution_buckets: list[int] = field(default_factory=lambda: [0] * len(BUCKET_EDGES))
+    rated_good: int = 0
+    rated_bad: int = 0
+
+
+def bucket_of(seconds: float) -> int:
+    return max(bisect_right(BUCKET_EDGES, seconds) - 1, 0)
+
+
+def percentile(buckets: list[int], fraction: float) -> float | None:
+    """The duration (seconds) below which `fraction` of the counted ones lie, interpolated in
+    its bucket; None when nothing was counted. The open last bucket answers its lower edge."""
+    total = sum(buckets)
+    if not total:
+        return None
+    rank = fraction * total
+    seen = 0
+    for index, count in enumerate(buckets):
+        if count and seen + count >= rank:
+            low = BUCKET_EDGES[index]
+            if index + 1 == len(BUCKET_EDGES):
+                return float(low)
+            high = BUCKET_EDGES[index + 1]
+            return low + (high - low) * (rank - seen) / count
+        seen += count
+    return float(BUCKET_EDGES[-1])
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _first_channel(ticket_ref: str):
+    return Subquery(
+        Message.objects.filter(ticket=OuterRef(ticket_ref))
+        .order_by("created_at", "pk")
+        .values("channel")[:1]
+    )
+
+
+def _tickets(query: Q | None):
+    tickets = Ticket.objects.order_by()
+    if query is not None:
+        tickets = tickets.filter(query)
+    return tickets.annotate(first_channel=_first_channel("pk")).values_list(
+        "created_at",
+        "first_response_at",
+        "first_response_due",
+        "resolved_at",
+        "resolution_due",
+        "assignee_id",
+        "first_channel",
+    )
+
+
+def _ratings(query: Q | None):
+    ratings = Rating.objects.order_by().exclude(rated_at=None)
+    if query is not None:
+        ratings = ratings.filter(query)
+    return ratings.annotate(first_channel=_first_channel("ticket_id")).values_list(
+        "rated_at", "score", "ticket__assignee_id", "first_channel"
+    )
+
+
+def _figures(tickets, ratings, days: set[date] | None) -> dict[tuple, Figures]:
+    """Sum the rows into figures per (day, channel, agent); with `days`, only those days'."""
+    figures: dict[tuple, Figures] = defaultdict(Figures)
+
+    def of(moment, channel, agent):
+        day = local_day(moment)
+        if days is not None and day not in days:
+            return None
+        return figures[(day, channel or "", agent)]
+
+    for created, responded, response_due, resolved, resolution_due, agent, channel in tickets:
+        if counted := of(created, channel, agent):
+            counted.received += 1
+        if responded and (counted := of(responded, channel, agent)):
+            counted.first_responses += 1
+            counted.first_responses_in_time += response_due is None or responded <= response_due
+            counted.first_response_buckets[bucket_of((responded - created).total_seconds())] += 1
+        if resolved and (counted := of(resolved, channel, agent)):
+            counted.solved += 1
+            counted.solved_in_time += resolution_due is None or resolved <= resolution_due
+            counted.resolution_buckets[bucket_of((resolved - created).total_seconds())] += 1
+    for rated, score, agent, channel in ratings:
+        if counted := of(rated, channel, agent):
+            if score == Rating.Score.GOOD:
+                counted.rated_good += 1
+            else:
+                counted.rated_bad += 1
+    return figures
+
+
+def _rows(figures: dict[tuple, Figures]) -> list[TicketDay]:
+    return [
+        TicketDay(day=day, channel=channel, agent_id=agent, **_columns(counted))
+        for (day, channel, agent), counted in sorted(
+            figures.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or 0)
+        )
+    ]
+
+
+def _columns(counted: Figures) -> dict:
+    values = vars(counted).copy()
+    values.update(zip(FIRST_RESPONSE_BUCKETS, values.pop("first_response_buckets"), strict=True))
+    values.update(zip(RESOLUTION_BUCKETS, values.pop("resolution_buckets"), strict=True))
+    return values
+
+
+def ticket_days_compute(days: set[date]) -> int:
+    """Compute these days' figures again from the tickets and ratings (idempotent). Returns the
+    number of rows written.
+
+    Read outside the transaction, which only writes: on SQLite a transaction holds the write
+    lock from its start (IMMEDIATE), and the contact form must not wait for a day's reading. A
+    change made meanwhile is after the caller's mark, so the next run counts it.
+    """
+    if not days:
+        return 0
+    bounds = [day_bounds(day) for day in sorted(days)]
+    tickets_q, ratings_q = Q(), Q()
+    for start, end in bounds:
+        tickets_q |= (
+            Q(created_at__gte=start, created_at__lt=end)
+            | Q(first_response_at__gte=start, first_response_at__lt=end)
+            | Q(resolved_at__gte=start, resolved_at__lt=end)
+        )
+        ratings_q |= Q(rated_at__gte=start, rated_at__lt=end)
+    rows = _rows(_figures(_tickets(tickets_q), _ratings(ratings_q), days))
+    with transaction.atomic():
+        TicketDay.objects.filter(day__in=days).delete()
+        return len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+
+
+def ticket_days_rebuild() -> int:
+    """All the figures again, from every ticket, in one pass (read outside the transaction, as
+    ticket_days_compute). Returns the rows written."""
+    now = timezone.now()
+    tickets = _tickets(None).iterator(chunk_size=STREAM_CHUNK)
+    ratings = _ratings(None).iterator(chunk_size=STREAM_CHUNK)
+    rows = _rows(_figures(tickets, ratings, None))
+    with transaction.atomic():
+        TicketDay.objects.all().delete()
+        written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        TicketDaysMark.objects.update_or_create(pk=1, defaults={"computed_at": now})
+    return written
+
+
+def ticket_days_update() -> int:
+    """The worker's step: compute again every day a change since the last run touched (a
+    ticket's created, first response, resolution and former resolution days, a rating's
+    day). The first run builds everything. Returns the days computed."""
+    mark = TicketDaysMark.objects.filter(pk=1).first()
+    if mark is None:
+        ticket_days_rebuild()
+        return TicketDay.objects.dates("day", "day").count()
+    now = timezone.now()
+    since = mark.computed_at - OVERLAP
+    # Every change that moves a figure saves updated_at (a first response too: ticket_reply).
+    touched = Ticket.objects.filter(updated_at__gte=since).values("pk")
+    days = set()
+    for moments in Ticket.objects.filter(pk__in=touched).values_list(
+        "created_at", "first_response_at", "resolved_at"
+    ):
+        days.update(local_day(moment) for moment in moments if moment)
+    # A ticket opened again has lost its resolved_at: the day it was resolved counted it.
+    earlier = TicketEvent.objects.filter(
+        ticket__in=touched,
+        field="status",
+        new_value__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED],
+    )
+    days.update(local_day(moment) for moment in earlier.values_list("created_at", flat=True))
+    rated = Rating.objects.filter(rated_at__gte=since).values_list("rated_at", flat=True)
+    days.update(local_day(moment) for moment in rated)
+    ticket_days_compute(days)
+    TicketDaysMark.objects.filter(pk=1).update(computed_at=now)
+    return len(days)
