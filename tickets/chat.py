@@ -235,8 +235,10 @@ def chat_end(*, chat: Chat, transcript: bool = False) -> None:
             chat.state = Chat.State.ENDED
             chat.ended_at = timezone.now()
             chat.save(update_fields=["state", "ended_at"])
-        if transcript and locked.email:
-            emails_queue([transcript_email(locked)])
+            # Only the end itself sends a transcript: "end" sent again to an ended chat must
+            # not mail its address over and over.
+            if transcript and locked.email:
+                emails_queue([transcript_email(locked)])
         _broadcast(chat_group(chat.pk), {"type": "chat.state", **chat_state_data(chat)})
         _broadcast(AGENTS_GROUP, {"type": "queue.changed"})
 
@@ -251,6 +253,8 @@ def chat_read(*, chat: Chat, upto: int) -> None:
 def chat_messages_after(chat: Chat, after_id: int) -> list[dict]:
     """What the customer and agent can see of the thread after `after_id`, oldest first."""
     messages = chat.ticket.messages.filter(kind__in=SHOWN_KINDS, automatic="", pk__gt=after_id)
+    # A desk reply still in its undo window is not the customer's yet.
+    messages = messages.exclude(held_until__gt=timezone.now())
     return [message_data(m) for m in messages.order_by("pk")]
 
 

@@ -199,11 +199,12 @@ class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _is_desk_agent(user, session) -> bool:
-    """An active agent with the tickets' view permission, and with STAFF_REQUIRE_2FA a session
-    that gave its second factor (as staffauth's middleware asks of every page)."""
+    """An active agent who may change tickets (the socket takes chats and answers them, as the
+    desk's change views do), and with STAFF_REQUIRE_2FA a session that gave its second factor
+    (as staffauth's middleware asks of every page)."""
     if user is None or not user.is_authenticated:
         return False
-    if not (user.is_active and user.is_staff and user.has_perm("tickets.view_ticket")):
+    if not (user.is_active and user.is_staff and user.has_perm("tickets.change_ticket")):
         return False
     if not user.groups.filter(name=AGENT_GROUP).exists():
         return False

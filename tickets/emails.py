@@ -151,9 +151,14 @@ def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message to send for a stored email, its bodies rendered now from the templates."""
     context = {"ticket": email.ticket, "note": email.note, "email": email}
     if email.kind == OutboundEmail.Kind.TRANSCRIPT:
-        context["thread"] = email.ticket.messages.filter(
-            kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic=""
-        ).order_by("pk")
+        # Without a desk reply still in its undo window: it may yet be taken back.
+        context["thread"] = (
+            email.ticket.messages.filter(
+                kind__in=[Message.Kind.CUSTOMER, Message.Kind.PUBLIC], automatic=""
+            )
+            .exclude(held_until__gt=timezone.now())
+            .order_by("pk")
+        )
     if email.kind in TO_STAFF:
         path = reverse("admin:tickets_ticket_change", args=[email.ticket_id])
         context["admin_url"] = settings.SITE_URL + path

@@ -6,7 +6,7 @@ the worker takes the due ones (`outbound_emails_send`), so a submission writes n
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,18 +25,19 @@ SEND_BATCH = 20
 
 def outbound_emails_send(*, limit: int | None = SEND_BATCH) -> int:
     """Send the emails that are due, `limit` at most (None: all); returns how many were tried."""
-    claimed = outbound_emails_claim(limit=limit)
+    at = timezone.now()
+    claimed = outbound_emails_claim(limit=limit, at=at)
     for email_id in claimed:
-        logger.info("Email %d: %s", email_id, outbound_email_send(email_id=email_id))
+        logger.info("Email %d: %s", email_id, outbound_email_send(email_id=email_id, claimed_at=at))
     return len(claimed)
 
 
-def outbound_emails_claim(*, limit: int | None) -> list[int]:
+def outbound_emails_claim(*, limit: int | None, at: datetime | None = None) -> list[int]:
     """Take up to `limit` due emails for this worker: unsent, not given up on, due, and not
     being sent by another worker (or claimed longer than EMAIL_TASK_STALE_SECONDS ago: its
     worker was killed mid-send). Two workers never take the same email: on PostgreSQL the rows
     are locked (SKIP LOCKED), on SQLite the IMMEDIATE transaction holds the write lock."""
-    now = timezone.now()
+    now = at or timezone.now()
     stale = now - timedelta(seconds=settings.EMAIL_TASK_STALE_SECONDS)
     due = OutboundEmail.objects.filter(sent_at=None, failed_at=None, due_at__lte=now)
     due = due.filter(Q(claimed_at=None) | Q(claimed_at__lt=stale))
@@ -53,19 +54,21 @@ def outbound_emails_claim(*, limit: int | None) -> list[int]:
     return claimed
 
 
-def outbound_email_send(*, email_id: int) -> str:
+def outbound_email_send(*, email_id: int, claimed_at: datetime | None = None) -> str:
     """Send one stored email once. When that fails, try again later, until the email is
-    EMAIL_MAX_AGE_HOURS old or refused for good: then it is marked failed."""
+    EMAIL_MAX_AGE_HOURS old or refused for good: then it is marked failed. `claimed_at` is this
+    worker's claim: if another worker has taken the email since (the claim went stale in a
+    slow batch), that one sends it."""
     # The whole body: an error anywhere (the database, say) is recorded and retried like an SMTP
     # failure. Only when recording fails too does the claim stay, and the email is taken again
     # once the claim is stale.
     try:
-        return _send(email_id)
+        return _send(email_id, claimed_at)
     except Exception as error:  # noqa: BLE001 (every failure is recorded on the email)
         return _failure_record(email_id, error)
 
 
-def _send(email_id: int) -> str:
+def _send(email_id: int, claimed_at: datetime | None) -> str:
     email = OutboundEmail.objects.filter(pk=email_id).select_related("ticket", "note").first()
     if email is None:
         return "gone"
@@ -91,6 +94,11 @@ def _send(email_id: int) -> str:
         # Queued before or while its ticket was anonymised: its text may hold what that removed.
         email.delete()
         return "no address"
+    if claimed_at is not None:
+        # Renewed just before sending, only while the claim is still this worker's.
+        mine = OutboundEmail.objects.filter(pk=email_id, claimed_at=claimed_at, sent_at=None)
+        if not mine.update(claimed_at=timezone.now()):
+            return "claimed by another worker"
     # Rendered here, not when the ticket was written: the submission's transaction holds the
     # database's write lock, and four templates took longer than its INSERTs.
     email_message(email).send()

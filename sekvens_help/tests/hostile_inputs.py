@@ -981,7 +981,7 @@ SUGGESTIONS = [
     Suggest(
         "suggest",
         "message-script",
-        {"message": "<script>alert(1)</script> passordet", "token": TOKEN},
+        {"message": "<script>alert(1)</script> jeg har glemt passordet", "token": TOKEN},
         records=True,
     ),
     # The ranked search reads the words out of any noise around them.

@@ -5,6 +5,13 @@
   "use strict";
   var root = document.querySelector("[data-chat]");
   if (!root) { return; }
+  // The launcher's own stylesheet, loaded after the page's first view; shown once it is there
+  // (it is fixed at the corner, so showing it moves nothing on the page).
+  var sheet = document.createElement("link");
+  sheet.rel = "stylesheet";
+  sheet.href = root.dataset.stylesheet;
+  sheet.addEventListener("load", function () { root.hidden = false; });
+  document.head.appendChild(sheet);
   var STORE = "sekvens-chat";
   var text = root.dataset;
   var panel = root.querySelector("[data-chat-panel]");

@@ -11,6 +11,7 @@ from tickets.chat import (
     chat_agent_post,
     chat_customer_post,
     chat_end,
+    chat_messages_after,
     chat_of_token,
     chat_start,
     chat_status,
@@ -18,7 +19,7 @@ from tickets.chat import (
 )
 from tickets.emails import email_message
 from tickets.models import AgentAvailability, Chat, ChatSettings, Message, OutboundEmail, Ticket
-from tickets.services import SubmissionLimited, ticket_page_link_renew
+from tickets.services import SubmissionLimited, ticket_page_link_renew, ticket_reply
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -181,6 +182,36 @@ def test_the_transcript_email_holds_the_conversation_as_text(agent):
     assert "&lt;b&gt;Hei&lt;/b&gt;" in html
     assert Chat.objects.get(pk=chat.pk).state == Chat.State.ENDED
     assert not mail.outbox
+
+
+@pytest.mark.django_db
+def test_ending_a_chat_again_sends_no_second_transcript():
+    chat, _ = start()
+    chat_end(chat=chat, transcript=True)
+
+    # A customer's socket may send "end" again and again: only the first one mails.
+    for _ in range(3):
+        chat_end(chat=Chat.objects.get(pk=chat.pk), transcript=True)
+
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.TRANSCRIPT).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_desk_reply_in_its_undo_window_is_not_replayed_to_the_customer(agent):
+    chat, _ = start()
+    shown = chat_agent_post(chat=chat, agent=agent, body="Fakturaen er sendt.")
+    ticket_reply(
+        ticket=Ticket.objects.get(pk=chat.pk),
+        author=agent,
+        body="Kanskje feil svar",
+        is_public=True,
+        hold_seconds=30,
+    )
+
+    replayed = [m["body"] for m in chat_messages_after(chat, 0)]
+
+    assert shown.body in replayed
+    assert "Kanskje feil svar" not in replayed
 
 
 @pytest.mark.django_db

@@ -134,7 +134,7 @@ def test_customer_and_agent_chat_live_and_survive_a_reload_and_a_dropped_connect
     customer.get_by_role("button", name="Snakk med oss").click()
     customer.get_by_label("Navnet ditt").fill("Kari Nordmann")
     customer.get_by_label("E-postadressen din").fill("kari@example.no")
-    customer.get_by_role("button", name="Start chat").click()
+    customer.get_by_role("button", name="Start chatten").click()
     expect(customer.get_by_text("Venter på en rådgiver")).to_be_visible()
 
     agent.get_by_role("link", name="Kari Nordmann").click()

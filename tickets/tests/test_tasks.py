@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tickets.models import OutboundEmail, Ticket
 from tickets.services import tickets_erase
-from tickets.tasks import outbound_emails_claim
+from tickets.tasks import outbound_email_send, outbound_emails_claim
 from tickets.tests.dovecot import free_port
 from tickets.tests.inbound_corpus import message
 
@@ -257,6 +257,26 @@ def test_two_claims_at_once_take_each_email_once(make_ticket):
 
     assert sorted(first) == sorted(OutboundEmail.objects.values_list("pk", flat=True))
     assert second == []
+
+
+def test_email_taken_by_another_worker_after_a_slow_batch_is_sent_by_that_one_only(
+    make_ticket, smtp_server, settings
+):
+    settings.EMAIL_TASK_STALE_SECONDS = 300
+    make_ticket()
+    # Worker A claimed the batch 6 minutes ago and is still busy with earlier emails; worker B
+    # takes the stale claims and sends them.
+    slow = timezone.now() - timedelta(minutes=6)
+    OutboundEmail.objects.update(due_at=slow - timedelta(minutes=1))
+    claimed_by_a = outbound_emails_claim(limit=None, at=slow)
+    claimed_by_b = outbound_emails_claim(limit=None)
+    assert sorted(claimed_by_a) == sorted(claimed_by_b)
+
+    results = [outbound_email_send(email_id=pk, claimed_at=slow) for pk in claimed_by_a]
+
+    assert results == ["claimed by another worker"] * 2
+    assert smtp_server.messages == []
+    assert not OutboundEmail.objects.exclude(sent_at=None).exists()
 
 
 def test_claim_takes_at_most_its_limit_oldest_due_first(make_ticket):
