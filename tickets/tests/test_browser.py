@@ -255,8 +255,10 @@ def test_agent_assigns_an_unassigned_ticket_to_themselves_from_the_changelist(
 
 
 def test_agent_reply_on_the_ticket_page_is_emailed_to_the_customer_and_shown_in_the_thread(
-    page, agent, make_ticket, smtp_server, worker_run
+    page, agent, make_ticket, smtp_server, worker_run, settings
 ):
+    # Sent at once, without the undo window (test_compose_browser.py proves the window).
+    settings.REPLY_UNDO_SECONDS = 0
     reply = "Hei Kari, fakturaen er sendt på nytt."
     ticket = make_ticket(message="Fakturaen for mars mangler", assignee=agent)
     change_path = f"/admin/tickets/ticket/{ticket.pk}/change/"
