@@ -6,7 +6,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.servers.basehttp import WSGIServer
 from django.test import Client, override_settings
+from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from django.utils import translation
 
 from faq.cms import help_page_import
@@ -125,6 +127,20 @@ def make_entry(make_block):
 
     return make
 
+
+# Django's live server answers each request in a thread of its own, but with the in-memory
+# SQLite test database every thread shares the test's one connection: two requests at once (the
+# ticket page's heartbeat beside a page load) then misuse it ("bad parameter or other API
+# misuse", a lost session). One request at a time there, as Django's own tests do for SQLite:
+# the single-threaded server closes each connection, so the browser's requests queue.
+# (The server thread itself takes the shared connection: LiveServerThread.run.)
+def _single_threaded_server(thread, connections_override=None):
+    address = (thread.host, thread.port)
+    return WSGIServer(address, QuietWSGIRequestHandler, allow_reuse_address=False)
+
+
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread._create_server = _single_threaded_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright cannot download its own browser here, so it drives Debian's Chromium.
