@@ -156,7 +156,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: Playwright's sync API keeps an event loop
+# running in this thread while it lives, and the tests of async code after a browser module
+# (the chat's sockets, async_to_sync) cannot run beside it.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         if os.environ.get("SEKVENS_REQUIRE_BROWSER") == "1":
