@@ -29,6 +29,7 @@ from tickets.models import (
 )
 from tickets.references import chat_token, chat_token_read
 from tickets.services import (
+    REOPENED_BY_CUSTOMER,
     SubmissionLimited,
     TicketAnonymised,
     address_rate_limited,
@@ -40,8 +41,6 @@ from tickets.services import (
 
 AGENTS_GROUP = "chat.agents"
 SHOWN_KINDS = [Message.Kind.CUSTOMER, Message.Kind.PUBLIC]
-# A customer's message reopens the case when it was left waiting or done.
-REOPENED = {Ticket.Status.WAITING, Ticket.Status.RESOLVED}
 
 
 class ChatRefused(Exception):
@@ -172,7 +171,8 @@ def chat_customer_post(*, chat: Chat, body: str, client_ip: str) -> Message:
             author_name=locked.name,
             body=body,
         )
-        if locked.status in REOPENED:
+        # As by email or on the ticket page: waiting, resolved or closed, the case is open again.
+        if locked.status in REOPENED_BY_CUSTOMER:
             ticket_change(ticket=locked, actor=None, status=Ticket.Status.OPEN)
         _broadcast(chat_group(chat.pk), {"type": "chat.message", "message": message_data(message)})
     return message
@@ -180,10 +180,13 @@ def chat_customer_post(*, chat: Chat, body: str, client_ip: str) -> Message:
 
 def chat_agent_post(*, chat: Chat, agent, body: str) -> Message:
     """An agent's reply in the chat: theirs to answer (taken now if nobody has it). Raises
-    ChatRefused ("empty", "too_long", "taken" with the holder's name)."""
+    ChatRefused ("empty", "too_long", "taken" with the holder's name, "ended": the customer
+    has left, and the answer goes by email from the ticket page)."""
     body = _checked(body)
     with transaction.atomic():
         locked = _locked(chat)
+        if chat.state == Chat.State.ENDED:
+            raise ChatRefused("ended")
         if locked.assignee_id != agent.pk:
             _take(chat, locked, agent)
         message = Message.objects.create(
@@ -195,7 +198,10 @@ def chat_agent_post(*, chat: Chat, agent, body: str) -> Message:
             body=body,
         )
         if locked.first_response_at is None:
-            Ticket.objects.filter(pk=locked.pk).update(first_response_at=message.created_at)
+            # updated_at too: the worker recomputes the daily figures of tickets changed lately.
+            Ticket.objects.filter(pk=locked.pk).update(
+                first_response_at=message.created_at, updated_at=timezone.now()
+            )
         _broadcast(chat_group(chat.pk), {"type": "chat.message", "message": message_data(message)})
     return message
 
@@ -272,13 +278,27 @@ def message_data(message: Message) -> dict:
 
 
 def chat_state_data(chat: Chat) -> dict:
+    """The chat's state as the agents' desk sees it (who has it, by login name when they gave
+    no first name); customer_state_data() is the customer's share of it."""
     agent = chat.ticket.assignee
     return {
         "chat": chat.pk,
         "state": chat.state,
         "agent": (agent.first_name or agent.get_username()) if agent else "",
         "agent_id": agent.pk if agent else None,
+        "agent_first_name": agent.first_name if agent else "",
         "read_upto": chat.read_upto,
+    }
+
+
+def customer_state_data(state: dict) -> dict:
+    """What the customer may see of a chat's state: the agent's first name alone (their page
+    says "Kundeservice" when there is none), never an agent's login name or id."""
+    return {
+        "chat": state["chat"],
+        "state": state["state"],
+        "agent": state["agent_first_name"],
+        "read_upto": state["read_upto"],
     }
 
 

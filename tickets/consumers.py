@@ -61,7 +61,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     def _snapshot(self, last_id: int):
         self.chat.refresh_from_db()
         self.chat.ticket.refresh_from_db(fields=["assignee"])
-        return chats.chat_messages_after(self.chat, last_id), chats.chat_state_data(self.chat)
+        state = chats.customer_state_data(chats.chat_state_data(self.chat))
+        return chats.chat_messages_after(self.chat, last_id), state
 
     async def _post(self, content):
         client_id = str(content.get("client_id", ""))[:64]
@@ -84,7 +85,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "typing", "name": event.get("name", "")})
 
     async def chat_state(self, event):
-        await self.send_json({"type": "state", **_without_type(event)})
+        await self.send_json({"type": "state", **chats.customer_state_data(event)})
 
     async def chat_read(self, event):
         await self.send_json({"type": "read", "upto": event["upto"]})
@@ -153,7 +154,8 @@ class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
 
     async def _typing(self, chat: Chat, content):
-        name = self.agent.first_name or self.agent.get_username()
+        # Customers see this: the first name alone, never the login name.
+        name = self.agent.first_name
         await self.channel_layer.group_send(
             chats.chat_group(chat.pk),
             {"type": "chat.typing", "who": "agent", "chat": chat.pk, "name": name},

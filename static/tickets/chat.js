@@ -219,13 +219,15 @@
       sendError.textContent = data.code === "limited" ? text.textLimited
         : data.code === "too_long" ? text.textTooLong : text.textFailed;
     } else if (data.type === "typing") {
-      typing.textContent = fill(text.textTyping, { name: data.name });
+      typing.textContent = fill(text.textTyping, { name: data.name || text.textTeam });
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typing.textContent = ""; }, 5000);
     } else if (data.type === "read") {
       markRead(data.upto);
     } else if (data.type === "state") {
-      agentLine.textContent = data.agent ? fill(text.textAgent, { name: data.agent }) : text.textWaiting;
+      // An agent who gave no first name is "Kundeservice" to the customer.
+      var agent = data.agent || (data.state === "active" ? text.textTeam : "");
+      agentLine.textContent = agent ? fill(text.textAgent, { name: agent }) : text.textWaiting;
       markRead(data.read_upto || 0);
       if (data.state === "ended") { showEnded(); }
     }
@@ -251,7 +253,7 @@
     item.className = "chat-message" + (own ? " chat-message-own" : "");
     var meta = document.createElement("span");
     meta.className = "chat-message-meta";
-    meta.textContent = own ? text.textYou : message.name;
+    meta.textContent = own ? text.textYou : message.name || text.textTeam;
     var body = document.createElement("span");
     linkified(body, message.body);
     item.append(meta, body);

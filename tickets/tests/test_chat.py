@@ -163,6 +163,45 @@ def test_a_customer_message_reopens_a_chat_ticket_left_waiting(agent):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("status", [Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+def test_a_customer_message_reopens_a_chat_ticket_resolved_or_closed_meanwhile(agent, status):
+    # As a reply by email does: a closed ticket is in no queue tab, so the message must reopen it.
+    chat, _ = start()
+    chat_agent_post(chat=chat, agent=agent, body="Løst nå?")
+    Ticket.objects.filter(pk=chat.pk).update(status=status)
+
+    chat_customer_post(chat=chat, body="Nei, fortsatt feil", client_ip="192.0.2.1")
+
+    assert Ticket.objects.get(pk=chat.pk).status == Ticket.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_an_agent_cannot_post_into_a_chat_the_customer_has_left(agent):
+    # Nobody would read it: the customer was told the answer comes by email.
+    chat, _ = start()
+    chat_agent_post(chat=chat, agent=agent, body="Et øyeblikk")
+    chat_end(chat=chat)
+
+    with pytest.raises(ChatRefused) as refused:
+        chat_agent_post(chat=chat, agent=agent, body="Er du der?")
+
+    assert refused.value.code == "ended"
+    assert not Message.objects.filter(ticket_id=chat.pk, body="Er du der?").exists()
+
+
+@pytest.mark.django_db
+def test_a_chat_answer_marks_the_ticket_changed_for_the_daily_figures(agent):
+    chat, _ = start()
+    Ticket.objects.filter(pk=chat.pk).update(updated_at=TUESDAY_MORNING)
+
+    message = chat_agent_post(chat=chat, agent=agent, body="Hei!")
+
+    ticket = Ticket.objects.get(pk=chat.pk)
+    assert ticket.first_response_at == message.created_at
+    assert ticket.updated_at >= message.created_at
+
+
+@pytest.mark.django_db
 def test_the_transcript_email_holds_the_conversation_as_text(agent):
     agent.first_name = "Ola"
     agent.save()

@@ -128,6 +128,65 @@ def test_agent_reply_takes_the_chat_and_reaches_the_customer_with_first_name(sta
     assert (state["agent"], state["state"]) == ("Ola", "active")
 
 
+def test_an_agent_without_a_first_name_is_neither_named_nor_numbered_to_the_customer(
+    started, agent
+):
+    # The login name and the user id are the desk's business; the customer's page says
+    # "Kundeservice" instead.
+    chat, token = started
+    agent.username, agent.first_name = "ohansen", ""
+    agent.save()
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        customer = customer_socket(token)
+        desk = agent_socket(agent_cookie)
+        await customer.connect()
+        await desk.connect()
+        await desk.send_json_to({"type": "watch", "chat": chat.pk})
+        await desk.send_json_to({"type": "take", "chat": chat.pk})
+        live = await _receive_until(customer, "state")
+        await _receive_until(desk, "state")  # the watch's: nobody has it yet
+        desk_state = await _receive_until(desk, "state")
+        await desk.send_json_to({"type": "typing", "chat": chat.pk})
+        typing = await _receive_until(customer, "typing")
+        await customer.send_json_to({"type": "hello", "last_id": 0})
+        replayed = await _receive_until(customer, "state")
+        await customer.disconnect()
+        await desk.disconnect()
+        return live, desk_state, typing, replayed
+
+    live, desk_state, typing, replayed = async_to_sync(scenario)()
+
+    for state in (live, replayed):
+        assert state["agent"] == ""
+        assert "agent_id" not in state
+        assert "ohansen" not in str(state)
+    assert typing["name"] == ""
+    assert desk_state["agent_id"] == agent.pk
+
+
+def test_an_agent_reply_to_an_ended_chat_is_refused_and_not_stored(started, agent):
+    chat, token = started
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await desk.send_json_to({"type": "watch", "chat": chat.pk})
+        await desk.send_json_to({"type": "end", "chat": chat.pk})
+        await _receive_until(desk, "state")
+        await desk.send_json_to({"type": "message", "chat": chat.pk, "body": "Hallo?"})
+        error = await _receive_until(desk, "error")
+        await desk.disconnect()
+        return error
+
+    error = async_to_sync(scenario)()
+
+    assert error["code"] == "ended"
+    assert not Message.objects.filter(ticket_id=chat.pk, body="Hallo?").exists()
+
+
 def test_reconnect_replays_only_what_came_after_the_last_seen_id(started, agent):
     chat, token = started
     seen = Message.objects.get(ticket=chat.pk).pk
