@@ -18,6 +18,8 @@
   var typing = root.querySelector("[data-typing]");
   var reply = root.querySelector("[data-reply]");
   var error = root.querySelector("[data-error]");
+  var announce = root.querySelector("[data-announce]");
+  var box = reply ? reply.querySelector("textarea") : null;
   var NOTIFY = "sekvens-chat-notify";
   var socket = null;
   var retry = 0;
@@ -26,6 +28,8 @@
   var typingTimer = null;
   var typingSent = 0;
   var heartbeat = null;
+  // The reply sent and not yet acknowledged: its text stays in the box until the server has it.
+  var pending = "";
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
@@ -48,6 +52,7 @@
     socket.addEventListener("message", function (event) { receive(JSON.parse(event.data)); });
     socket.addEventListener("close", function () {
       socket = null;
+      if (pending) { unsent(text.textUnsure); }
       clearInterval(heartbeat);
       connection.textContent = text.textReconnecting;
       retry = Math.min(retry + 1, 5);
@@ -60,6 +65,7 @@
       showQueue(data.chats);
       showAvailability(data.online);
     } else if (data.type === "new_chat") {
+      announce.textContent = text.textNew;
       notify();
     } else if (data.type === "messages" && data.chat === chatId) {
       data.messages.forEach(addMessage);
@@ -73,8 +79,15 @@
       typingTimer = setTimeout(function () { typing.textContent = ""; }, 5000);
     } else if (data.type === "state" && data.chat === chatId) {
       showState(data);
+    } else if (data.type === "ack" && pending && data.client_id === pending) {
+      pending = "";
+      box.value = "";
+      box.readOnly = false;
     } else if (data.type === "error" && data.chat === chatId) {
-      error.textContent = data.code === "taken" ? fill(text.textTakenError, { name: data.holder }) : data.code;
+      var message = data.code === "taken" ? fill(text.textTakenError, { name: data.holder })
+        : data.code === "ended" ? text.textEnded
+        : data.code === "too_long" ? text.textTooLong : text.textFailed;
+      if (pending) { unsent(message); } else { error.textContent = message; }
     }
   }
 
@@ -165,18 +178,27 @@
       : mine ? text.textMine : data.agent ? fill(text.textHas, { name: data.agent }) : text.textNobody;
     takeButton.hidden = Boolean(data.agent) || data.state === "ended";
     endButton.hidden = data.state === "ended";
+    // The customer has left: an answer now goes by email, from the ticket page.
+    reply.hidden = data.state === "ended";
   }
 
   takeButton.addEventListener("click", function () { error.textContent = ""; send({ type: "take", chat: chatId }); });
   endButton.addEventListener("click", function () { send({ type: "end", chat: chatId }); });
-  var box = reply.querySelector("textarea");
+  // A reply that did not reach the server keeps its text in the box, with why.
+  function unsent(message) {
+    pending = "";
+    box.readOnly = false;
+    error.textContent = message;
+  }
   reply.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = box.value.trim();
-    if (!body) { return; }
+    if (!body || pending) { return; }
+    if (!socket || socket.readyState !== WebSocket.OPEN) { error.textContent = text.textOffline; return; }
     error.textContent = "";
-    send({ type: "message", chat: chatId, body: body, client_id: String(Date.now()) });
-    box.value = "";
+    pending = String(Date.now());
+    box.readOnly = true;
+    send({ type: "message", chat: chatId, body: body, client_id: pending });
   });
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); reply.requestSubmit(); }

@@ -1,6 +1,7 @@
 """The live chat in two real browsers (a customer and an agent) against a real ASGI server:
 daphne, in a thread of this process, serving the project's application (pages and sockets)."""
 
+import re
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from faq.tests.test_accessibility import AXE_PATH, blocking_violations
+from tickets.chat import chat_end, chat_start
 from tickets.models import AGENT_GROUP, Chat, ChatSettings, Message, Ticket
 
 # The server's threads commit on their own connections. No serialized_rollback: after other
@@ -103,6 +105,17 @@ def tab(browser, asgi_server):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def off_the_browser_loop(function, **kwargs):
+    """Call a chat function in a thread of its own: it broadcasts with async_to_sync, which
+    refuses to run beside the event loop Playwright keeps in the test's thread."""
+    results = []
+    thread = threading.Thread(target=lambda: results.append(function(**kwargs)))
+    thread.start()
+    thread.join(10)
+    assert results, f"{function.__name__} did not return"
+    return results[0]
+
+
 def agent_desk(page):
     page.goto("/admin/login/?next=/admin/tickets/ticket/chats/")
     page.locator("#id_username").fill("ola")
@@ -188,6 +201,64 @@ def test_customer_and_agent_chat_live_and_survive_a_reload_and_a_dropped_connect
     ticket = Ticket.objects.get()
     assert ticket.assignee == chat_agent
     assert list(ticket.messages.values_list("channel", flat=True)) == ["chat"] * 4
+
+
+def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_ended_chat(
+    tab, seed, always_open, chat_agent
+):
+    chat, _ = off_the_browser_loop(
+        chat_start,
+        name="Kari Nordmann",
+        email="kari@example.no",
+        message="Hvor er pakken?",
+        client_ip="192.0.2.1",
+        source_page=None,
+    )
+    agent = tab()
+    sockets = []
+    cut = threading.Event()
+
+    def through(route):
+        if cut.is_set():
+            route.close(code=4001, reason="cut")
+            return
+        route.connect_to_server()
+        sockets.append(route)
+
+    agent.route_web_socket("**/ws/desk/**", through)
+    agent_desk(agent)
+    agent.goto(f"/admin/tickets/ticket/chats/{chat.pk}/")
+    agent.get_by_role("button", name="Ta denne chatten").click()
+    expect(agent.get_by_text("Du har denne chatten.")).to_be_visible()
+    reply = agent.get_by_label("Svar", exact=True)
+    error = agent.locator("[data-error]")
+
+    cut.set()
+    sockets[-1].close(code=4000, reason="cut")
+    expect(agent.get_by_text("Forbindelsen ble brutt. Kobler til igjen")).to_be_visible()
+    reply.fill("Pakken er på vei")
+    reply.press("Enter")
+    # Refused at once when the socket is down, or told after the fact when it went down
+    # mid-send: either way the text is still there to send again.
+    expect(error).to_have_text(re.compile("Ikke sendt: forbindelsen er brutt|under sending"))
+    expect(reply).to_have_value("Pakken er på vei")
+    assert not Message.objects.filter(body="Pakken er på vei").exists()
+
+    connected = len(sockets)
+    cut.clear()
+    for _ in range(150):
+        if len(sockets) > connected:
+            break
+        agent.wait_for_timeout(100)
+    expect(agent.locator("[data-connection]")).to_be_empty()
+    reply.press("Enter")
+    expect(agent.get_by_role("log").get_by_text("Pakken er på vei")).to_be_visible()
+    expect(reply).to_have_value("")
+    assert Message.objects.filter(body="Pakken er på vei").count() == 1
+
+    off_the_browser_loop(chat_end, chat=Chat.objects.get(pk=chat.pk))
+    expect(agent.get_by_text("Chatten er avsluttet. Svar på e-post fra saken.")).to_be_visible()
+    expect(reply).to_be_hidden()
 
 
 def test_agent_away_makes_the_launcher_take_a_message_answered_by_email(
