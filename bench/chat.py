@@ -40,6 +40,7 @@ UNLIMITED = {
     "CHAT_START_RATE_LIMIT": "1000000/m",
     "CHAT_ADDRESS_RATE_LIMIT": "1000000/m",
     "CHAT_MESSAGE_RATE_LIMIT": "1000000/m",
+    "CHAT_SOCKET_FRAME_LIMIT": "1000000",
     "CONTACT_DAILY_CAP": "1000000",
     # The agents' sockets log in with a session made by the setup, without a second factor.
     "STAFF_REQUIRE_2FA": "0",

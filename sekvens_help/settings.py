@@ -226,6 +226,9 @@ CHAT_ADDRESS_RATE_LIMIT = env.str("CHAT_ADDRESS_RATE_LIMIT", default="60/m")
 CHAT_MESSAGE_RATE_LIMIT = env.str("CHAT_MESSAGE_RATE_LIMIT", default="30/m")
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
 CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
+# Frames (messages, typing, hello, ping) one chat socket may send in 10 seconds before it is
+# closed: far above what a person types, a cap on what a script costs the server.
+CHAT_SOCKET_FRAME_LIMIT = env.int("CHAT_SOCKET_FRAME_LIMIT", default=60)
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

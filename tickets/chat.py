@@ -249,6 +249,12 @@ def chat_end(*, chat: Chat, transcript: bool = False) -> None:
         _broadcast(AGENTS_GROUP, {"type": "queue.changed"})
 
 
+def chat_sockets_close(*, ticket_id: int) -> None:
+    """Close the customer's sockets of this ticket's chat (its link was renewed): each must
+    open again with a token, which only the new link gives."""
+    _broadcast(chat_group(ticket_id), {"type": "chat.revoked"})
+
+
 def chat_read(*, chat: Chat, upto: int) -> None:
     """An agent has seen the customer's messages up to this id: the customer's "read" state."""
     updated = Chat.objects.filter(pk=chat.pk, read_upto__lt=upto).update(read_upto=upto)

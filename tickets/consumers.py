@@ -7,6 +7,8 @@ typing, end {transcript}; agent: hello, ping, availability {online}, watch {chat
 take {chat}, message {chat, body, client_id}, typing {chat}, read {chat, upto}, end {chat}.
 """
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -20,9 +22,39 @@ from tickets.services import TicketAnonymised
 # Closing codes the page reads: this token opens nothing (start again), not allowed.
 CLOSE_UNKNOWN = 4404
 CLOSE_FORBIDDEN = 4403
+CLOSE_FLOODING = 4429
+# Every frame costs work (a hello reads the thread, typing fans out to the agents): a socket
+# sending more than CHAT_SOCKET_FRAME_LIMIT of them in this many seconds is closed.
+FRAME_WINDOW_SECONDS = 10
 
 
-class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
+class FrameBudget:
+    """Frames a socket may still send in the current window (a fixed window, per socket)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.window_start = time.monotonic()
+        self.count = 0
+
+    def spend(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_start >= FRAME_WINDOW_SECONDS:
+            self.window_start, self.count = now, 0
+        self.count += 1
+        return self.count <= self.limit
+
+
+class BudgetedConsumer(AsyncJsonWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not hasattr(self, "frames"):
+            self.frames = FrameBudget(settings.CHAT_SOCKET_FRAME_LIMIT)
+        if not self.frames.spend():
+            await self.close(code=CLOSE_FLOODING)
+            return
+        await super().receive(text_data, bytes_data, **kwargs)
+
+
+class CustomerChatConsumer(BudgetedConsumer):
     async def connect(self):
         self.chat = await database_sync_to_async(chats.chat_of_token)(
             self.scope["url_route"]["kwargs"]["token"]
@@ -90,8 +122,11 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_read(self, event):
         await self.send_json({"type": "read", "upto": event["upto"]})
 
+    async def chat_revoked(self, event):
+        await self.close(code=CLOSE_UNKNOWN)
 
-class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
+
+class AgentDeskConsumer(BudgetedConsumer):
     async def connect(self):
         self.agent = None
         self.watched: set[int] = set()
@@ -197,6 +232,9 @@ class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "state", **_without_type(event)})
 
     async def chat_read(self, event):
+        pass
+
+    async def chat_revoked(self, event):
         pass
 
 

@@ -564,6 +564,11 @@ def ticket_page_link_renew(*, ticket: Ticket, actor) -> str:
         TicketEvent.objects.create(
             ticket=ticket, actor=actor, field="page_link", new_value="renewed"
         )
+        # A chat socket opened with the old link is closed too: it would go on carrying the
+        # conversation to whoever had the link. (tickets.chat imports this module.)
+        from tickets.chat import chat_sockets_close
+
+        chat_sockets_close(ticket_id=ticket.pk)
     return ticket.access_key
 
 

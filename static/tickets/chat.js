@@ -186,7 +186,14 @@
     socket.addEventListener("message", function (event) { receive(JSON.parse(event.data)); });
     socket.addEventListener("close", function (event) {
       socket = null;
-      if (event.code === 4404) { forget(); return; }
+      // The chat's link was renewed or the ticket erased: say so, rather than vanish silently.
+      if (event.code === 4404) {
+        var had = Boolean(state.token);
+        state = {};
+        save();
+        if (had) { showEnded(); root.querySelector("[data-chat-ended-text]").textContent = text.textGone; } else { forget(); }
+        return;
+      }
       if (!state.token) { return; }
       connection.textContent = text.textReconnecting;
       retry = Math.min(retry + 1, 5);

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from faq.tests.test_accessibility import AXE_PATH, blocking_violations
 from tickets.chat import chat_end, chat_start
 from tickets.models import AGENT_GROUP, Chat, ChatSettings, Message, Ticket
+from tickets.services import ticket_page_link_renew
 
 # The server's threads commit on their own connections. No serialized_rollback: after other
 # transactional tests its restore collides with the content types they remade; the agents'
@@ -259,6 +260,33 @@ def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_e
     off_the_browser_loop(chat_end, chat=Chat.objects.get(pk=chat.pk))
     expect(agent.get_by_text("Chatten er avsluttet. Svar på e-post fra saken.")).to_be_visible()
     expect(reply).to_be_hidden()
+
+
+def test_a_renewed_page_link_ends_the_chat_in_the_old_browser_with_a_word_not_silence(
+    tab, seed, always_open, chat_agent
+):
+    agent = tab()
+    agent_desk(agent)
+    agent_online(agent, True)
+    customer = tab()
+    customer_opens_launcher(customer, "Noen har lenken min")
+    customer.get_by_role("button", name="Snakk med oss").click()
+    customer.get_by_label("Navnet ditt").fill("Kari Nordmann")
+    customer.get_by_label("E-postadressen din").fill("kari@example.no")
+    customer.get_by_role("button", name="Start chatten").click()
+    log = customer.get_by_role("log")
+    expect(log.get_by_text("Noen har lenken min")).to_be_visible()
+
+    off_the_browser_loop(ticket_page_link_renew, ticket=Ticket.objects.get(), actor=chat_agent)
+
+    expect(
+        customer.get_by_text("Denne chatten er ikke lenger åpen i denne nettleseren")
+    ).to_be_visible()
+    expect(log.get_by_text("Noen har lenken min")).to_be_visible()
+    expect(customer.get_by_label("Meldingen din")).to_be_hidden()
+    customer.reload()
+    customer.get_by_role("button", name="Chat med oss").click()
+    expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_visible()
 
 
 def test_agent_away_makes_the_launcher_take_a_message_answered_by_email(

@@ -12,6 +12,7 @@ from django.test import Client
 from sekvens_help.asgi import application
 from tickets.chat import availability_set, chat_start
 from tickets.models import AGENT_GROUP, AgentAvailability, Chat, Message, Ticket
+from tickets.services import ticket_page_link_renew
 
 ORIGIN = (b"origin", b"http://localhost")
 # The sockets' work runs in other threads, so each test commits. No serialized_rollback: after
@@ -185,6 +186,57 @@ def test_an_agent_reply_to_an_ended_chat_is_refused_and_not_stored(started, agen
 
     assert error["code"] == "ended"
     assert not Message.objects.filter(ticket_id=chat.pk, body="Hallo?").exists()
+
+
+def test_renewing_the_page_link_closes_the_chat_socket_opened_with_the_old_one(started, agent):
+    chat, token = started
+
+    async def scenario():
+        customer = customer_socket(token)
+        assert (await customer.connect())[0]
+        await customer.send_json_to({"type": "hello", "last_id": 0})
+        await _receive_until(customer, "messages")
+        ticket = await database_sync_to_async(Ticket.objects.get)(pk=chat.pk)
+        await database_sync_to_async(ticket_page_link_renew)(ticket=ticket, actor=agent)
+        closed = await customer.receive_output(timeout=3)
+        again = customer_socket(token)
+        reopened = await again.connect()
+        await customer.disconnect()
+        return closed, reopened
+
+    closed, reopened = async_to_sync(scenario)()
+
+    assert closed == {"type": "websocket.close", "code": 4404}
+    assert reopened == (False, 4404)
+
+
+def test_a_socket_flooding_frames_is_closed_and_a_normal_one_is_not(started, settings):
+    chat, token = started
+    settings.CHAT_SOCKET_FRAME_LIMIT = 5
+
+    async def scenario():
+        calm, flood = customer_socket(token), customer_socket(token)
+        await calm.connect()
+        await flood.connect()
+        for _ in range(6):
+            await flood.send_json_to({"type": "typing"})
+        closed = None
+        while closed is None:
+            output = await flood.receive_output(timeout=3)
+            if output["type"] == "websocket.close":
+                closed = output
+        # Up to the limit, a socket is answered as usual.
+        for _ in range(4):
+            await calm.send_json_to({"type": "typing"})
+        await calm.send_json_to({"type": "hello", "last_id": 0})
+        answered = await _receive_until(calm, "messages")
+        await calm.disconnect()
+        return closed, answered
+
+    closed, answered = async_to_sync(scenario)()
+
+    assert closed["code"] == 4429
+    assert [m["body"] for m in answered["messages"]] == ["Hvor er fakturaen min?"]
 
 
 def test_reconnect_replays_only_what_came_after_the_last_seen_id(started, agent):
