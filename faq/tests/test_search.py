@@ -114,7 +114,7 @@ def test_seed_queries_meet_the_bar_for_search_and_suggestions(seed):
     page_view = help_page_served()
 
     for name, rank in rankers(page_view).items():
-        result = quality(rank, queries_load()["seen"])
+        result = quality(rank, queries_load())
         assert result.top3 >= 0.9, name
         assert result.first >= 0.75, name
         assert result.nothing_shown >= 0.8, name
