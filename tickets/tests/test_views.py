@@ -526,8 +526,8 @@ def test_submission_after_suggestions_also_marks_them_sent_anyway(
     shown = len(suggest(client, FORGOT_PASSWORD, token=data["token"]).json()["suggestions"])
 
     # As a form shown nothing, and in its transaction: the suggestions shown, marked with the
-    # ticket, and the counters of their entries and page.
-    with django_assert_num_queries(10):
+    # ticket, and the counters of their entries, page and week.
+    with django_assert_num_queries(11):
         response = client.post(CONTACT_URL, data)
 
     assert response.status_code == 303
@@ -577,6 +577,7 @@ def test_suggestions_put_the_best_matching_answer_first_with_its_link(client, se
     assert response.json()["suggestions"][0] == {
         "question": "Jeg har glemt passordet mitt.",
         "url": "/#jeg-har-glemt-passordet-mitt",
+        "entry": FaqEntry.objects.get(question="Jeg har glemt passordet mitt.").pk,
     }
 
 
