@@ -1,7 +1,8 @@
-"""Search quality on the seed page: top-1, top-3 and mean reciprocal rank, seen and held out.
+"""Search quality on the seed page: top-1, top-3 and mean reciprocal rank, tuned and held out.
 
-Scores the search box (?q=) and the contact form's suggestions on faq/tests/search_queries.yaml
-against the seed page and the seed synonyms, and the share of no-answer queries showing nothing.
+Scores the search box (?q=) and the contact form's suggestions against the seed page and the seed
+synonyms, and the share of no-answer queries showing nothing: on faq/tests/search_queries.yaml (the
+queries the search is tuned on) and on faq/tests/search_heldout.yaml (queries it never was).
 Run: flock /tmp/sekvens-bench.lock .venv/bin/python -m bench.search_quality
 """
 
@@ -15,6 +16,7 @@ import yaml
 from bench.common import ROOT, environment_set, free_port, say
 
 QUERIES = ROOT / "faq" / "tests" / "search_queries.yaml"
+HELD_OUT = ROOT / "faq" / "tests" / "search_heldout.yaml"
 SEED = ROOT / "fixtures" / "hjelp-og-support.md"
 SUGGESTIONS_SHOWN = 3
 
@@ -36,13 +38,15 @@ class Quality:
         )
 
 
-def queries_load(path: Path = QUERIES) -> dict[str, list[tuple[str, set[str]]]]:
+def queries_load(path: Path = QUERIES) -> list[tuple[str, set[str]]]:
+    """The queries of one file, each with the anchors of the entries that answer it."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     anchors = data["entries"]
-    return {
-        part: [(item["q"], {anchors[name] for name in item["a"]}) for item in data[part]]
+    return [
+        (item["q"], {anchors[name] for name in item["a"]})
         for part in ("seen", "held_out")
-    }
+        for item in data.get(part, ())
+    ]
 
 
 def quality(rank, queries: list[tuple[str, set[str]]]) -> Quality:
@@ -93,8 +97,9 @@ def main() -> int:
         call_command("import_help_page", str(SEED), verbosity=0, stdout=open("/dev/null", "w"))
         page_view = help_page_served()
         say("Sekvens Hjelp: search quality on the seed page and the seed synonyms")
-        for part, queries in queries_load().items():
-            say(f"{part} ({len(queries)} queries)")
+        for part, path in (("tuned", QUERIES), ("held out", HELD_OUT)):
+            queries = queries_load(path)
+            say(f"{part}: {path.name} ({len(queries)} queries)")
             for name, rank in rankers(page_view).items():
                 say(quality(rank, queries).line(name))
     return 0

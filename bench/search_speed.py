@@ -72,7 +72,7 @@ def main() -> int:
         start = time.perf_counter()
         page_view = help_page_served()
         built = (time.perf_counter() - start) * 1000
-        queries = [q for part in queries_load().values() for q, _answers in part]
+        queries = [q for q, _answers in queries_load()]
         client = Client(HTTP_HOST=HOST)
         version = page_view.page.content_version
 

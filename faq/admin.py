@@ -36,7 +36,7 @@ from faq.models import (
 from faq.review import faq_entries_flagged
 from faq.search_log import search_log_report
 from faq.services import faq_entry_draft
-from faq.suggestions import suggestion_deflection
+from faq.suggestions import help_weeks_report, suggestion_deflection
 
 MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
@@ -159,6 +159,7 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, SimpleHistoryAdmin):
         "not_helpful_count",
         "helpful_share",
         "suggested_count",
+        "suggestion_opened_count",
         "sent_anyway_count",
         "updated_at",
     ]
@@ -175,7 +176,11 @@ class FaqEntryAdmin(SortableFilesMixin, SortableAdminMixin, SimpleHistoryAdmin):
     change_list_template = "admin/faq/faqentry/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {"deflection": suggestion_deflection(), **(extra_context or {})}
+        extra_context = {
+            "deflection": suggestion_deflection(),
+            "help_weeks": help_weeks_report(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):

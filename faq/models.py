@@ -210,8 +210,12 @@ class FaqEntry(models.Model):
     )
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
     not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
-    # How often the contact form suggested this entry, and how often that form was sent anyway.
+    # How often the contact form suggested this entry, opened it from the suggestion, and how
+    # often that form was sent anyway.
     suggested_count = models.PositiveIntegerField(_("suggested"), default=0, editable=False)
+    suggestion_opened_count = models.PositiveIntegerField(
+        _("opened from a suggestion"), default=0, editable=False
+    )
     sent_anyway_count = models.PositiveIntegerField(_("sent anyway"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -219,7 +223,7 @@ class FaqEntry(models.Model):
     objects = FaqEntryQuerySet.as_manager()
 
     VOTE_COUNTERS = ("helpful_count", "not_helpful_count")
-    COUNTERS = (*VOTE_COUNTERS, "suggested_count", "sent_anyway_count")
+    COUNTERS = (*VOTE_COUNTERS, "suggested_count", "suggestion_opened_count", "sent_anyway_count")
 
     # Every save keeps a version editors can compare and restore (admin "History"). Counters
     # change with F() updates, which send no signal, so they never make one; they and the
@@ -478,3 +482,26 @@ class SearchQueryDay(models.Model):
 
     def __str__(self):
         return f"{self.query} ({self.day}, {self.language})"
+
+
+class HelpWeek(models.Model):
+    """One week's counts (from its Monday) for the deflection report: help page visits (help.js's
+    beacon), contact forms shown suggestions and those of them sent anyway (faq.suggestions).
+    Counters only, added to as it happens, with nothing of the visitor."""
+
+    week = models.DateField(_("week"), unique=True)
+    page_visits = models.PositiveIntegerField(_("help page visits"), default=0)
+    suggested_forms = models.PositiveIntegerField(_("forms shown suggestions"), default=0)
+    sent_anyway_forms = models.PositiveIntegerField(_("of them sent"), default=0)
+
+    COUNTERS = ("page_visits", "suggested_forms", "sent_anyway_forms")
+
+    class Meta:
+        ordering = ["-week"]
+        # Read only through the FAQ entries' list, never edited: no permissions of its own.
+        default_permissions = ()
+        verbose_name = _("week's help figures")
+        verbose_name_plural = _("weeks' help figures")
+
+    def __str__(self):
+        return f"{self.week:%G-W%V}"

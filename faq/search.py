@@ -22,7 +22,8 @@ from rapidfuzz.distance import OSA
 _KEPT_MARK = "\u030a"
 _WORD = re.compile(r"\w+")
 
-# Snowball's Norwegian stop list, the few English ones an /en/ visitor types, and greetings.
+# Snowball's Norwegian stop list, common adverbs and verbs that say nothing of the topic
+# ("kommet frem ennå"), the few English ones an /en/ visitor types, and greetings.
 STOP_WORDS = frozenset(
     """
     og i jeg det at en et den til er som på de med han av ikke der så var meg seg men ett har om
@@ -32,6 +33,8 @@ STOP_WORDS = frozenset(
     ingen din ditt dine blir samme hvilken hvilke sånn mellom vår våre hver hvem hvis både bare
     enn fordi før mange også slik vært få får fått gjør gjøre går gå må mye hos litt nei
     hei hallo takk hilsen vennlig mvh lurer lurte gjerne hjelp trenger finne finner
+    frem fram ennå enda igjen fortsatt allerede helt veldig ganske kanskje egentlig faktisk
+    dessverre snart altså visst liksom kommer kommet komme
     the a an my me how do does can could to is it of in on for what where when why with you
     your we our and or not have has had be am are was there this that please hi hello thanks
     """.split()
@@ -56,10 +59,16 @@ IDF_FLOOR = 0.5
 # about 1), and only while it scores at least this share of the best entry.
 SCORE_MIN = 0.45
 SCORE_SHARE_MIN = 0.3
-# ...and when its words cover at least this share of what the query's words could score (IDF
-# weighted): "bytte språk på siden" is not answered by an entry about changing an address.
+# ...and when the words it matched carry at least this share of the query's informative weight
+# (each word's IDF): "bytte språk på siden" is not answered by an entry about changing an address.
 COVERAGE_MIN = 0.4
 UNKNOWN_WEIGHT = 0.75  # a word no entry has: most are the topic, some are filler
+# A term in at least this share of the entries ("kundeservice", "kontakt" on the seed page) says
+# nothing about which entry answers: it ranks, but it neither covers a query nor is owed coverage.
+GENERIC_SHARE = 0.5
+# A word matched only in an entry's answer covers this much of what it would in its question:
+# "Hvordan sletter jeg brukeren min?" is not answered by "...med brukernavn og passord".
+ANSWER_COVERAGE = 0.8
 
 _FOLD_NORWEGIAN = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
 _local = threading.local()
@@ -151,6 +160,16 @@ class SearchIndex:
             term: {number: self._saturate(number, f) for number, f in posting.items()}
             for term, posting in self.postings.items()
         }
+        # How much of its weight a term covers in each entry: generic terms nothing.
+        generic = max(GENERIC_SHARE * len(self.keys), 3)  # never on a page of a few entries
+        self.coverage = {
+            term: (
+                {}
+                if len(posting) >= generic
+                else {n: 1.0 if f[0] else ANSWER_COVERAGE for n, f in posting.items()}
+            )
+            for term, posting in self.postings.items()
+        }
 
     def __len__(self):
         return len(self.keys)
@@ -188,23 +207,30 @@ class SearchIndex:
         for word in words:
             expansions = self._expansions(word)
             shares = {term: weight * self.idfs[term] for term, weight in expansions.items()}
-            possible += max(shares.values(), default=UNKNOWN_WEIGHT)
+            if not shares:
+                possible += UNKNOWN_WEIGHT
+            else:
+                possible += max((s for t, s in shares.items() if self.coverage[t]), default=0.0)
             best: dict[int, float] = {}
-            best_share: dict[int, float] = {}
+            best_cover: dict[int, float] = {}
             for term, share in shares.items():
+                coverage = self.coverage[term]
                 for number, saturated in self.scored[term].items():
                     score = share * saturated
                     if score > best.get(number, 0.0):
                         best[number] = score
-                        best_share[number] = share
+                    cover = share * coverage.get(number, 0.0)
+                    if cover > best_cover.get(number, 0.0):
+                        best_cover[number] = cover
             for number, score in best.items():
                 totals[number] += score
-                covered[number] += best_share[number]
+            for number, cover in best_cover.items():
+                covered[number] += cover
         hits = sorted(
             (
                 SearchHit(self.keys[n], s)
                 for n, s in totals.items()
-                if covered[n] >= COVERAGE_MIN * possible
+                if covered[n] and covered[n] >= COVERAGE_MIN * possible
             ),
             key=lambda hit: -hit.score,
         )

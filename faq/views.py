@@ -26,6 +26,7 @@ from faq.pages import (
 from faq.search import search_highlight
 from faq.search_log import search_logged, search_opened
 from faq.services import faq_entry_vote, faq_feedback_record
+from faq.suggestions import help_page_visited
 from sekvens_help.origin import Origin, cross_site_refused, request_origin
 
 VOTE_COOKIE = "faq_feedback"
@@ -94,6 +95,19 @@ def search_beacon(request):
     if request.POST.get("hendelse") != "apnet":
         return HttpResponseBadRequest(_("Unknown event."), content_type="text/plain")
     search_opened(request, query=request.POST.get("q", "")[:QUERY_MAX_LENGTH])
+    return HttpResponse(status=204)
+
+
+# help.js's beacon, once per load of the help page: the page is the same bytes for everyone and
+# cached, so the visit is counted here (faq.suggestions). One address adds only so many; a 204
+# either way, and nothing of the visitor is kept.
+@cross_site_refused
+@require_POST
+def visit_beacon(request):
+    if not is_ratelimited(
+        request, group="visit", key="ip", rate=settings.SEARCH_LOG_RATE_LIMIT, increment=True
+    ):
+        help_page_visited(request)
     return HttpResponse(status=204)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from tickets.models import (
@@ -227,3 +227,18 @@ def ticket_days_update() -> int:
     ticket_days_compute(days)
     TicketDaysMark.objects.filter(pk=1).update(computed_at=now)
     return len(days)
+
+
+def tickets_per_week(first: date, last: date) -> dict[date, int]:
+    """Tickets received in each week from the Monday `first` to the week of the Monday `last`,
+    by Monday: summed from the daily figures (so as current as the worker's last run), for the
+    help page's weekly deflection report (registered with faq.suggestions)."""
+    received = (
+        TicketDay.objects.filter(day__range=(first, last + timedelta(days=6)))
+        .values("day")
+        .annotate(total=Sum("received"))
+    )
+    weeks: dict[date, int] = defaultdict(int)
+    for row in received:
+        weeks[row["day"] - timedelta(days=row["day"].weekday())] += row["total"]
+    return dict(weeks)

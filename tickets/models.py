@@ -398,6 +398,8 @@ class SuggestionImpression(models.Model):
         Ticket, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ticket")
     )
     created_at = models.DateTimeField(_("shown"), auto_now_add=True)
+    # When the customer first opened the suggested answer (help.js's beacon), if they did.
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("suggestion shown")

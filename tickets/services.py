@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
 from faq.models import FaqEntry, HelpPage
-from faq.suggestions import suggestions_sent_anyway, suggestions_shown
+from faq.suggestions import suggestion_opened, suggestions_sent_anyway, suggestions_shown
 from tickets.attachments import CheckedFile, attachments_store
 from tickets.emails import (
     assigned_email,
@@ -273,9 +273,12 @@ def _ticket_rows(
 
 def _suggestions_sent_anyway(*, form_token: uuid.UUID, ticket: Ticket) -> None:
     impressions = SuggestionImpression.objects.filter(form_token=form_token, ticket=None)
-    if shown := list(impressions.values_list("entry_id", flat=True)):
+    if shown := list(impressions.values_list("entry_id", "created_at")):
         impressions.update(ticket=ticket)
-        suggestions_sent_anyway(entry_ids=shown)
+        suggestions_sent_anyway(
+            entry_ids=[entry_id for entry_id, _ in shown],
+            first_shown=min(created_at for _, created_at in shown),
+        )
 
 
 @transaction.atomic
@@ -681,6 +684,17 @@ def suggestion_impressions_record(*, form_token: uuid.UUID, entries: list[FaqEnt
             ignore_conflicts=True,
         )
         suggestions_shown(entry_ids=[entry.pk for entry in new], is_new_form=not shown)
+
+
+def suggestion_opened_record(*, form_token: uuid.UUID, entry_id: int) -> bool:
+    """The customer opened an entry suggested to their form: counted once per form and entry,
+    and only for an entry that was suggested to it."""
+    opened = SuggestionImpression.objects.filter(
+        form_token=form_token, entry_id=entry_id, opened_at=None
+    ).update(opened_at=timezone.now())
+    if opened:
+        suggestion_opened(entry_id=entry_id)
+    return bool(opened)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("kontakt/", views.contact, name="contact"),
     path("kontakt/forslag/", views.suggest, name="suggest"),
+    path("kontakt/forslag/apnet/", views.suggestion_opened, name="suggestion_opened"),
     path("kontakt/skjema/", views.form_token, name="form_token"),
     path("chat/status/", chat_views.status, name="chat_status"),
     path("chat/start/", chat_views.start, name="chat_start"),

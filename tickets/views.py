@@ -6,7 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.signing import BadSignature, constant_time_compare
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -36,6 +42,7 @@ from tickets.services import (
     TicketAnonymised,
     TicketClosed,
     suggestion_impressions_record,
+    suggestion_opened_record,
     ticket_page_reply,
     ticket_submit,
 )
@@ -304,8 +311,25 @@ def suggest(request):
         suggestion_impressions_record(form_token=token, entries=entries)
     base = reverse("faq:help_page")
     return JsonResponse(
-        {"suggestions": [{"question": e.question, "url": f"{base}#{e.anchor}"} for e in entries]}
+        {
+            "suggestions": [
+                {"question": e.question, "url": f"{base}#{e.anchor}", "entry": e.pk}
+                for e in entries
+            ]
+        }
     )
+
+
+# help.js's beacon when the customer opens a suggested answer: counted once per form and entry,
+# only for an entry suggested to that form (a token this server issued); a 204 either way.
+@cross_site_refused
+@require_POST
+def suggestion_opened(request):
+    token = form_token_read(request.POST.get("token", ""))
+    entry = request.POST.get("entry", "")
+    if token and entry.isdecimal() and len(entry) < 10:
+        suggestion_opened_record(form_token=token, entry_id=int(entry))
+    return HttpResponse(status=204)
 
 
 @require_GET

@@ -72,6 +72,20 @@ def test_clicking_a_question_shows_its_answer(page, seed):
     expect(page.get_by_text("Du logger inn med ditt brukernavn og passord")).to_be_visible()
 
 
+def test_text_found_inside_a_closed_answer_opens_it_and_help_js_keeps_it_open(page, seed):
+    # A text fragment link searches the page for text as find-in-page does and opens the closed
+    # <details> around what it finds (see test_browser_nojs.py); help.js must not undo that.
+    entry = FaqEntry.objects.get(question="Hvordan ivaretar Sekvens mitt personvern?")
+    page.goto("/")
+    expect(page.locator("details.faq-entry[open]")).to_have_count(0)
+
+    page.goto("/#:~:text=individuell%20databehandleravtale")
+
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_js_property("open", True)
+    expect(page.get_by_text("individuell databehandleravtale", exact=False)).to_be_in_viewport()
+    expect(page.locator("details.faq-entry[open]")).to_have_count(1)
+
+
 def test_typing_in_the_search_field_keeps_only_matching_questions(page, seed):
     page.goto("/")
 

@@ -47,3 +47,18 @@ def test_answer_page_leads_back_to_the_answer_open_on_the_help_page_without_java
     expect(page).to_have_url(re.compile(rf"^[^#]*/#{entry.anchor}$"))
     expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_attribute("open", "")
     expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_visible()
+
+
+def test_text_found_inside_a_closed_answer_opens_it_without_javascript(page, seed):
+    # Chromium's find-in-page (Ctrl+F) has no API a test can drive; a text fragment link runs the
+    # same search for text and the same "ancestor details revealing algorithm" (HTML, since
+    # whatwg/html#6466; Chromium 97), which opens a closed <details> around the text it finds.
+    entry = FaqEntry.objects.get(question="Kan jeg oppdatere fakturaadressen?")
+    page.goto("/")
+    expect(page.locator("details.faq-entry[open]")).to_have_count(0)
+
+    page.goto("/#:~:text=fakturaadressen%20l%C3%A5st%20etter%20avtale")
+
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_attribute("open", "")
+    expect(page.get_by_text("Ofte er fakturaadressen låst etter avtale.")).to_be_in_viewport()
+    expect(page.locator("details.faq-entry[open]")).to_have_count(1)

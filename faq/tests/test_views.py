@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import parse_http_date
 
 from conftest import SEED_PATH
-from faq.models import Block, FaqEntry, FaqFeedback, FormField, HelpPage
+from faq.models import Block, FaqEntry, FaqFeedback, FormField, HelpPage, HelpWeek
 from faq.rendering import html_to_text
 
 HELP_URL = reverse("faq:help_page")
@@ -695,3 +695,21 @@ def test_help_page_carries_the_reasons_form_once_whatever_the_entries(client, se
 
     assert response.text.count("data-faq-reasons-form") == 1
     assert response.text.count("<template data-faq-reasons>") == 1
+
+
+@pytest.mark.django_db
+def test_visit_beacon_counts_a_visit_and_the_cached_page_stays_the_same_bytes(client, seed):
+    before = client.get(HELP_URL).content
+    browser = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"
+
+    counted = client.post(reverse("faq:visit_beacon"), headers={"User-Agent": browser})
+    robot = client.post(reverse("faq:visit_beacon"), headers={"User-Agent": "bingbot/2.0"})
+    foreign = client.post(
+        reverse("faq:visit_beacon"),
+        headers={"User-Agent": browser, "Sec-Fetch-Site": "cross-site"},
+    )
+
+    assert (counted.status_code, robot.status_code, foreign.status_code) == (204, 204, 403)
+    assert HelpWeek.objects.get().page_visits == 1
+    assert client.get(HELP_URL).content == before
+    assert client.get(reverse("faq:visit_beacon")).status_code == 405

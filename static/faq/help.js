@@ -264,6 +264,12 @@
               var link = document.createElement("a");
               link.href = item.url;
               link.textContent = item.question;
+              // Opened from the suggestion: counted once per form and answer (/kontakt/forslag/apnet/).
+              link.addEventListener("click", function () {
+                if (!navigator.sendBeacon) { return; }
+                navigator.sendBeacon(form.dataset.suggestUrl + "apnet/",
+                  new URLSearchParams({ token: tokenInput.value, entry: item.entry }));
+              });
               li.appendChild(link);
               return li;
             }));
@@ -275,6 +281,10 @@
   }
 
   document.querySelectorAll("[data-faq-block]").forEach(setUpSearch);
+  // One visit per load of the help page, for the editors' visits per ticket: the page is the same
+  // cached bytes for everyone, so the beacon beside /sok/ counts it (/sok/besok/).
+  var faqBlock = document.querySelector("[data-faq-block]");
+  if (faqBlock && navigator.sendBeacon) { navigator.sendBeacon(faqBlock.dataset.searchUrl + "besok/"); }
   document.querySelectorAll("[data-contact-form]").forEach(setUpContactForm);
   document.querySelectorAll("[data-faq-vote]").forEach(setUpVotes);
   window.addEventListener("hashchange", openTarget);

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from faq.models import FaqEntry, HelpWeek
 from staffauth.tests.conftest import app_code
 from tickets.attachments import attachment_check, attachments_store
 from tickets.models import Ticket
@@ -106,6 +107,38 @@ def test_typing_a_message_suggests_a_matching_answer_as_a_link(page, seed):
     )
     expect(suggestion).to_be_visible()
     expect(suggestion).to_have_attribute("href", re.compile(r"^/#"))
+
+
+def test_help_page_visit_and_a_suggestion_opened_are_counted_and_the_form_still_sent(page, seed):
+    page.goto("/")
+    message = page.locator("[data-contact-form]").get_by_label("Hva trenger du help til?")
+    message.press_sequentially(FORGOT_PASSWORD)
+    suggestion = page.locator("[data-suggestions]").get_by_role(
+        "link", name="Jeg har glemt passordet mitt."
+    )
+
+    suggestion.click()
+
+    entry = FaqEntry.objects.get(question="Jeg har glemt passordet mitt.")
+    expect(page.locator(f"details:has(> #{entry.anchor})")).to_have_js_property("open", True)
+    for _ in range(50):
+        entry.refresh_from_db()
+        if entry.suggestion_opened_count and HelpWeek.objects.filter(page_visits=1).exists():
+            break
+        page.wait_for_timeout(100)
+    assert entry.suggestion_opened_count == 1
+    assert HelpWeek.objects.get().page_visits == 1
+    # The same visit sends the form all the same: the entry counts it as sent anyway.
+    contact_form_fill(page, message=FORGOT_PASSWORD).get_by_role(
+        "button", name="Send melding"
+    ).click()
+    page.wait_for_url(SUCCESS_URL)
+    entry.refresh_from_db()
+    assert (entry.suggested_count, entry.suggestion_opened_count, entry.sent_anyway_count) == (
+        1,
+        1,
+        1,
+    )
 
 
 def test_sent_contact_form_shows_the_ticket_reference_on_the_success_page(page, seed):

@@ -526,8 +526,8 @@ def test_submission_after_suggestions_also_marks_them_sent_anyway(
     shown = len(suggest(client, FORGOT_PASSWORD, token=data["token"]).json()["suggestions"])
 
     # As a form shown nothing, and in its transaction: the suggestions shown, marked with the
-    # ticket, and the counters of their entries and page.
-    with django_assert_num_queries(10):
+    # ticket, and the counters of their entries, page and week.
+    with django_assert_num_queries(11):
         response = client.post(CONTACT_URL, data)
 
     assert response.status_code == 303
@@ -577,11 +577,12 @@ def test_suggestions_put_the_best_matching_answer_first_with_its_link(client, se
     assert response.json()["suggestions"][0] == {
         "question": "Jeg har glemt passordet mitt.",
         "url": "/#jeg-har-glemt-passordet-mitt",
+        "entry": FaqEntry.objects.get(question="Jeg har glemt passordet mitt.").pk,
     }
 
 
 def test_suggestions_are_at_most_three(client, seed):
-    response = suggest(client, "Kontakt kundeservice om bestillingen og fakturaen")
+    response = suggest(client, "Om produktet og bestillingen")
 
     assert len(response.json()["suggestions"]) == 3
 
