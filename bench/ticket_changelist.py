@@ -115,7 +115,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, choices=range(5, 101), metavar="5-100")
     args = parser.parse_args()
     started = time.monotonic()
-    in_process_environment_set(VAR_DIR)
+    # Plain HTTP in-process: no redirect to https, no manifest (the page is measured, not its CSS).
+    in_process_environment_set(VAR_DIR, DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_STATIC_MANIFEST="0")
     import django
 
     django.setup()
@@ -175,6 +176,8 @@ def _tickets_create() -> None:
         "first_response_at",
         "resolved_at",
         "reference",
+        "access_key",
+        "sla_paused_seconds",
     ]
     sql = insert_sql(Ticket, columns)
     rows = _ticket_rows(random.Random(TICKETS), agent_ids)
@@ -220,6 +223,8 @@ def _ticket_rows(rng: random.Random, agent_ids: list[int]):
             responded and str(responded),
             resolved and str(resolved),
             reference_draw(references),
+            "bench",
+            0,
         )
 
 
