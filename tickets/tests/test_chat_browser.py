@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from faq.tests.test_accessibility import AXE_PATH, blocking_violations
 from tickets.models import Chat, ChatSettings, Message, Ticket
+from tickets.tests.conftest import AGENT_PERMISSIONS
 
 # The server's threads commit on their own connections. No serialized_rollback: after other
 # transactional tests its restore collides with the content types they remade; the agents'
@@ -18,17 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGENT_PASSWORD = "lang-og-hemmelig-passord"
 # What the agents' group may do, of what the chat uses (as the migrations grant it).
-CHAT_AGENT = [
-    "view_ticket",
-    "change_ticket",
-    "view_message",
-    "add_message",
-    "view_ticketevent",
-    "view_outboundemail",
-    "view_chat",
-    "view_chatsettings",
-    "change_chatsettings",
-]
+CHAT_AGENT = [*AGENT_PERMISSIONS, "view_chat", "view_chatsettings", "change_chatsettings"]
 
 
 @pytest.fixture(scope="session")
