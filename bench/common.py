@@ -1,4 +1,5 @@
-"""What the benchmarks share: the environment, production gunicorn, wrk runs and their rounds.
+"""What the benchmarks share: the environment, production gunicorn, wrk runs and their rounds;
+for the in-process ones (Django's test client over a million raw-inserted rows), their set-up.
 
 Each benchmark runs against its own SQLite database and keeps its traffic on loopback.
 """
@@ -13,7 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,6 +213,83 @@ def per_round_ratio(runs: list[Run], baselines: list[Run]) -> float:
     """The rate over the baseline's in the same round, median of the rounds: drift cancels."""
     pairs = zip(runs, baselines, strict=True)
     return statistics.median(run.rate / baseline.rate for run, baseline in pairs)
+
+
+def in_process_environment_set(var_dir: Path, **values: str) -> None:
+    """For a benchmark that requests its pages through Django's test client in this process,
+    as a logged-in superuser: production settings on its own database, no HTTP."""
+    for name in [*ENV_DROPPED, "REDIS_URL"]:
+        os.environ.pop(name, None)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        SEKVENS_VAR_DIR=str(var_dir),
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="testserver",
+        SITE_URL="http://testserver",
+        # The measured superuser logs in through the test client, without a second factor.
+        STAFF_REQUIRE_2FA="0",
+        **values,
+    )
+
+
+def database_recreate(var_dir: Path) -> None:
+    """An empty, migrated SQLite database in place of the one an earlier run left."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.close()
+    for path in var_dir.glob("db.sqlite3*"):
+        path.unlink()
+    call_command("migrate", verbosity=0)
+
+
+def users_create(superuser: str, agents: list[str], *, agent_domain: str, named: bool) -> None:
+    """The superuser the pages are requested as, and staff to assign tickets to (`named`: with
+    a first name taken from the username, "kari.agent" -> "Kari")."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    user_model.objects.create_superuser(superuser, f"{superuser}@example.no", None)
+    for username in agents:
+        first_name = username.split(".")[0].capitalize() if named else ""
+        user_model.objects.create_user(
+            username, f"{username}@{agent_domain}", None, first_name=first_name, is_staff=True
+        )
+
+
+def insert_sql(model, columns: list[str]) -> str:
+    names = ", ".join(f'"{model._meta.get_field(c).column}"' for c in columns)
+    return (
+        f'INSERT INTO "{model._meta.db_table}" ({names}) '
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+
+
+@contextmanager
+def bulk_insert_cursor() -> Iterator:
+    """A cursor for raw executemany batches in one transaction: a million rows through the ORM
+    take many minutes."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        # A copy under construction needs no crash safety: a run that dies builds it again.
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA cache_size=-500000")
+        with transaction.atomic():
+            yield cursor
+    # The pages are measured on a connection with the settings' own pragmas.
+    connection.close()
+
+
+def reference_draw(taken: set[str]) -> str:
+    # A million draws out of 34 billion repeat a dozen times or so; the app draws again too.
+    from tickets.references import reference_new
+
+    while (reference := reference_new()) in taken:
+        pass
+    taken.add(reference)
+    return reference
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -9,9 +9,7 @@ misses the bar.
 
 import argparse
 import math
-import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -20,7 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import ENV_DROPPED, say
+from bench.common import (
+    bulk_insert_cursor,
+    database_recreate,
+    in_process_environment_set,
+    insert_sql,
+    reference_draw,
+    say,
+    users_create,
+)
 from bench.help_page import PLACES, SENTENCES, TASKS
 
 TICKETS = 1_000_000
@@ -109,7 +115,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, choices=range(5, 101), metavar="5-100")
     args = parser.parse_args()
     started = time.monotonic()
-    _environment_set()
+    # Plain HTTP in-process: no redirect to https, no manifest (the page is measured, not its CSS).
+    in_process_environment_set(VAR_DIR, DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_STATIC_MANIFEST="0")
     import django
 
     django.setup()
@@ -126,26 +133,10 @@ def main() -> int:
     return _report(timings, time.monotonic() - started)
 
 
-def _environment_set() -> None:
-    for name in [*ENV_DROPPED, "REDIS_URL"]:
-        os.environ.pop(name, None)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        SEKVENS_VAR_DIR=str(VAR_DIR),
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="testserver",
-        SITE_URL="http://testserver",
-        # The measured superuser logs in through the test client, without a second factor.
-        STAFF_REQUIRE_2FA="0",
-    )
-
-
 def _database_prepare() -> str:
     """Migrate, and fill the tickets unless an earlier run left exactly TICKETS of them."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
 
     from tickets.models import Ticket
 
@@ -154,11 +145,8 @@ def _database_prepare() -> str:
     if count == TICKETS and get_user_model().objects.filter(username=SUPERUSER).exists():
         return f"reused: {count:,} tickets (delete {VAR_DIR} to build it again)"
     started = time.monotonic()
-    connection.close()
-    for path in VAR_DIR.glob("db.sqlite3*"):
-        path.unlink()
-    call_command("migrate", verbosity=0)
-    _users_create()
+    database_recreate(VAR_DIR)
+    users_create(SUPERUSER, AGENTS, agent_domain="etn.no", named=False)
     _tickets_create()
     size = (VAR_DIR / "db.sqlite3").stat().st_size / 1e6
     return (
@@ -167,19 +155,8 @@ def _database_prepare() -> str:
     )
 
 
-def _users_create() -> None:
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    user_model.objects.create_superuser(SUPERUSER, f"{SUPERUSER}@example.no", None)
-    for username in AGENTS:
-        user_model.objects.create_user(username, f"{username}@etn.no", None, is_staff=True)
-
-
 def _tickets_create() -> None:
-    """Raw executemany in one transaction: a million rows through the ORM take many minutes."""
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
 
     from tickets.models import Ticket
 
@@ -199,22 +176,14 @@ def _tickets_create() -> None:
         "first_response_at",
         "resolved_at",
         "reference",
+        "access_key",
+        "sla_paused_seconds",
     ]
-    names = ", ".join(f'"{Ticket._meta.get_field(c).column}"' for c in columns)
-    sql = (
-        f'INSERT INTO "{Ticket._meta.db_table}" ({names}) '
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    sql = insert_sql(Ticket, columns)
     rows = _ticket_rows(random.Random(TICKETS), agent_ids)
-    with connection.cursor() as cursor:
-        # A copy under construction needs no crash safety: a run that dies builds it again.
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-500000")
-        with transaction.atomic():
-            for _ in range(TICKETS // BATCH):
-                cursor.executemany(sql, [next(rows) for _ in range(BATCH)])
-    # The pages are measured on a connection with the settings' own pragmas.
-    connection.close()
+    with bulk_insert_cursor() as cursor:
+        for _ in range(TICKETS // BATCH):
+            cursor.executemany(sql, [next(rows) for _ in range(BATCH)])
 
 
 def _ticket_rows(rng: random.Random, agent_ids: list[int]):
@@ -253,18 +222,10 @@ def _ticket_rows(rng: random.Random, agent_ids: list[int]):
             str(min(resolved or responded or created, now)),
             responded and str(responded),
             resolved and str(resolved),
-            _reference_draw(references),
+            reference_draw(references),
+            "bench",
+            0,
         )
-
-
-def _reference_draw(taken: set[str]) -> str:
-    # A million draws out of 34 billion repeat a dozen times or so; the app draws again too.
-    from tickets.references import reference_new
-
-    while (reference := reference_new()) in taken:
-        pass
-    taken.add(reference)
-    return reference
 
 
 def _messages(rng: random.Random) -> list[str]:

@@ -11,9 +11,7 @@ non-zero when a page misses the bar.
 """
 
 import argparse
-import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -21,7 +19,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import ENV_DROPPED, say
+from bench.common import (
+    bulk_insert_cursor,
+    database_recreate,
+    in_process_environment_set,
+    insert_sql,
+    reference_draw,
+    say,
+    users_create,
+)
 
 TICKETS = 1_000_000
 VAR_DIR = Path(tempfile.gettempdir()) / "sekvens-bench-stats"
@@ -46,7 +52,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     started = time.monotonic()
-    _environment_set()
+    # Plain HTTP in-process, as the other benchmarks: no redirect to https, no manifest.
+    in_process_environment_set(VAR_DIR, DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_STATIC_MANIFEST="0")
     import django
 
     django.setup()
@@ -61,27 +68,9 @@ def main() -> int:
     return _report(_measure(args.requests), time.monotonic() - started)
 
 
-def _environment_set() -> None:
-    for name in [*ENV_DROPPED, "REDIS_URL"]:
-        os.environ.pop(name, None)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        SEKVENS_VAR_DIR=str(VAR_DIR),
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="testserver",
-        SITE_URL="http://testserver",
-        # Plain HTTP in-process, as the other benchmarks: no redirect to https, no manifest.
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_STATIC_MANIFEST="0",
-        STAFF_REQUIRE_2FA="0",
-    )
-
-
 def _database_prepare(*, rebuild: bool) -> str:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
 
     from tickets.daily import ticket_days_rebuild
     from tickets.models import Ticket, TicketDay
@@ -102,11 +91,8 @@ def _database_prepare(*, rebuild: bool) -> str:
             f"{time.monotonic() - aggregating:.0f} s"
         )
     started = time.monotonic()
-    connection.close()
-    for path in VAR_DIR.glob("db.sqlite3*"):
-        path.unlink()
-    call_command("migrate", verbosity=0)
-    _users_create()
+    database_recreate(VAR_DIR)
+    users_create(SUPERUSER, AGENTS, agent_domain="example.no", named=True)
     _rows_insert()
     inserted = time.monotonic() - started
     aggregating = time.monotonic()
@@ -119,37 +105,15 @@ def _database_prepare(*, rebuild: bool) -> str:
     )
 
 
-def _users_create() -> None:
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    user_model.objects.create_superuser(SUPERUSER, f"{SUPERUSER}@example.no", None)
-    for username in AGENTS:
-        first = username.split(".")[0].capitalize()
-        user_model.objects.create_user(
-            username, f"{username}@example.no", None, first_name=first, is_staff=True
-        )
-
-
-def _insert_sql(model, columns: list[str]) -> str:
-    names = ", ".join(f'"{model._meta.get_field(c).column}"' for c in columns)
-    return (
-        f'INSERT INTO "{model._meta.db_table}" ({names}) '
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-
-
 def _rows_insert() -> None:
-    """Raw executemany in one transaction: a million rows through the ORM take many minutes."""
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
 
     from tickets.models import Message, Rating, Ticket
 
     agent_ids = list(
         get_user_model().objects.filter(username__in=AGENTS).values_list("pk", flat=True)
     )
-    ticket_sql = _insert_sql(
+    ticket_sql = insert_sql(
         Ticket,
         [
             "id", "reference", "name", "email", "message", "status", "priority", "assignee",
@@ -157,36 +121,30 @@ def _rows_insert() -> None:
             "first_response_due", "resolution_due", "sla_paused_seconds",
         ],
     )  # fmt: skip
-    message_sql = _insert_sql(
+    message_sql = insert_sql(
         Message,
         ["ticket", "author_name", "kind", "channel", "body", "original", "message_id",
          "content_hash", "automatic", "created_at"],
     )  # fmt: skip
-    rating_sql = _insert_sql(
+    rating_sql = insert_sql(
         Rating, ["ticket", "key", "score", "comment", "created_at", "expires_at", "rated_at"]
     )
     rows = _rows(random.Random(TICKETS), agent_ids)
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-500000")
-        with transaction.atomic():
-            for _ in range(TICKETS // BATCH):
-                tickets, messages, ratings = [], [], []
-                for ticket, message, rating in (next(rows) for _ in range(BATCH)):
-                    tickets.append(ticket)
-                    messages.append(message)
-                    if rating:
-                        ratings.append(rating)
-                cursor.executemany(ticket_sql, tickets)
-                cursor.executemany(message_sql, messages)
-                cursor.executemany(rating_sql, ratings)
-    connection.close()
+    with bulk_insert_cursor() as cursor:
+        for _ in range(TICKETS // BATCH):
+            tickets, messages, ratings = [], [], []
+            for ticket, message, rating in (next(rows) for _ in range(BATCH)):
+                tickets.append(ticket)
+                messages.append(message)
+                if rating:
+                    ratings.append(rating)
+            cursor.executemany(ticket_sql, tickets)
+            cursor.executemany(message_sql, messages)
+            cursor.executemany(rating_sql, ratings)
 
 
 def _rows(rng: random.Random, agent_ids: list[int]):
     """(ticket, first message, rating or None) rows, oldest first."""
-    from tickets.references import reference_new
-
     now = datetime.now(UTC).replace(tzinfo=None)
     first = now - SPAN
     step = SPAN / TICKETS
@@ -199,9 +157,7 @@ def _rows(rng: random.Random, agent_ids: list[int]):
         responded = responded if responded < now else None
         resolved = resolved if responded and resolved < now else None
         status = "closed" if resolved else ("open" if responded else "new")
-        while (reference := reference_new()) in references:
-            pass
-        references.add(reference)
+        reference = reference_draw(references)
         ticket_id = number + 1
         ticket = (
             ticket_id, reference, "Kari Nordmann", "kari@example.no", "Hei!", status, "normal",

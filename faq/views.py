@@ -134,16 +134,13 @@ def entry_feedback(request, entry_id):
 
 
 def _vote_cast(request, *, entry_id: int | None, is_helpful: bool | None):
-    if request_origin(request) is Origin.FOREIGN:
-        return HttpResponseForbidden(
-            _("Votes are only taken from this site."), content_type="text/plain"
-        )
-    if is_ratelimited(
-        request, group="feedback", key="ip", rate=settings.VOTE_RATE_LIMIT, increment=True
+    if refusal := _feedback_refusal(
+        request,
+        group="feedback",
+        foreign=_("Votes are only taken from this site."),
+        too_many=_("Too many votes; please try again later."),
     ):
-        return HttpResponse(
-            _("Too many votes; please try again later."), status=429, content_type="text/plain"
-        )
+        return refusal
     if is_helpful is None:
         return HttpResponseBadRequest(_("Answer “ja” or “nei”."), content_type="text/plain")
     votes = _votes_read(request)
@@ -179,16 +176,13 @@ def _vote_cast(request, *, entry_id: int | None, is_helpful: bool | None):
 @csrf_exempt
 @require_POST
 def entry_feedback_reasons(request, entry_id):
-    if request_origin(request) is Origin.FOREIGN:
-        return HttpResponseForbidden(
-            _("Feedback is only taken from this site."), content_type="text/plain"
-        )
-    if is_ratelimited(
-        request, group="feedback-reasons", key="ip", rate=settings.VOTE_RATE_LIMIT, increment=True
+    if refusal := _feedback_refusal(
+        request,
+        group="feedback-reasons",
+        foreign=_("Feedback is only taken from this site."),
+        too_many=_("Too much feedback; please try again later."),
     ):
-        return HttpResponse(
-            _("Too much feedback; please try again later."), status=429, content_type="text/plain"
-        )
+        return refusal
     if _votes_read(request).get(entry_id) is not False:
         return HttpResponseForbidden(
             _("Answer “No” to the question first."), content_type="text/plain"
@@ -209,6 +203,18 @@ def entry_feedback_reasons(request, entry_id):
         return JsonResponse({"message": message})
     back = f"{reverse('faq:help_page')}#{anchor}"
     return render(request, "faq/feedback_thanks.html", {"message": message, "back": back})
+
+
+def _feedback_refusal(request, *, group: str, foreign: str, too_many: str) -> HttpResponse | None:
+    """The answer to a vote or feedback that is not taken: sent from another site (`foreign`),
+    or one too many from its address in the rate limit's `group` (`too_many`); else None."""
+    if request_origin(request) is Origin.FOREIGN:
+        return HttpResponseForbidden(foreign, content_type="text/plain")
+    if is_ratelimited(
+        request, group=group, key="ip", rate=settings.VOTE_RATE_LIMIT, increment=True
+    ):
+        return HttpResponse(too_many, status=429, content_type="text/plain")
+    return None
 
 
 def _votes_read(request) -> dict[int, bool]:

@@ -42,13 +42,7 @@ def confirmation_email(ticket: Ticket) -> OutboundEmail:
         subject = _("[%(reference)s] We have received your message") % {
             "reference": ticket.reference
         }
-    return _email(
-        ticket,
-        OutboundEmail.Kind.CONFIRMATION,
-        to=ticket.email,
-        reply_to=reply_address(ticket.reference),
-        subject=subject,
-    )
+    return _customer_email(ticket, OutboundEmail.Kind.CONFIRMATION, subject)
 
 
 def notification_email(ticket: Ticket) -> OutboundEmail:
@@ -98,14 +92,7 @@ def assigned_email(ticket: Ticket, *, agent, by) -> OutboundEmail:
 def reply_email(ticket: Ticket, note: Message) -> OutboundEmail:
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] Reply to your message") % {"reference": ticket.reference}
-    return _email(
-        ticket,
-        OutboundEmail.Kind.REPLY,
-        to=ticket.email,
-        reply_to=reply_address(ticket.reference),
-        subject=subject,
-        note=note,
-    )
+    return _customer_email(ticket, OutboundEmail.Kind.REPLY, subject, note=note)
 
 
 def reply_preview(ticket: Ticket, body: str) -> tuple[str, str]:
@@ -126,25 +113,13 @@ def transcript_email(ticket: Ticket) -> OutboundEmail:
     worker from the thread as it then is."""
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] Your chat with us") % {"reference": ticket.reference}
-    return _email(
-        ticket,
-        OutboundEmail.Kind.TRANSCRIPT,
-        to=ticket.email,
-        reply_to=reply_address(ticket.reference),
-        subject=subject,
-    )
+    return _customer_email(ticket, OutboundEmail.Kind.TRANSCRIPT, subject)
 
 
 def rating_email(ticket: Ticket) -> OutboundEmail:
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] How did we do?") % {"reference": ticket.reference}
-    return _email(
-        ticket,
-        OutboundEmail.Kind.RATING,
-        to=ticket.email,
-        reply_to=reply_address(ticket.reference),
-        subject=subject,
-    )
+    return _customer_email(ticket, OutboundEmail.Kind.RATING, subject)
 
 
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:
@@ -222,6 +197,18 @@ def _thread_ids(email: OutboundEmail) -> list[str]:
         *theirs.values_list("created_at", "message_id"),
     ]
     return [message_id for _, message_id in sorted(moments)][-REFERENCES_KEPT:]
+
+
+def _customer_email(ticket, kind, subject, *, note=None) -> OutboundEmail:
+    """An email to the ticket's customer, their answer addressed back to this ticket."""
+    return _email(
+        ticket,
+        kind,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+        note=note,
+    )
 
 
 def _email(ticket, kind, *, to, subject, reply_to="", note=None) -> OutboundEmail:

@@ -92,7 +92,39 @@ def _choose_again() -> forms.ValidationError:
     )
 
 
-class ContactForm(forms.ModelForm):
+def _message_checked(message: str) -> str:
+    message = message.strip()
+    if _has_control_characters(message, allowed="\n\r\t"):
+        raise forms.ValidationError(
+            _("The message contains characters we cannot read."), code="control_characters"
+        )
+    return message
+
+
+class CustomerFieldsMixin:
+    """The checks of a form's name, email and message, whether the customer typed them or an
+    agent did for them: text we put in an email's headers and body."""
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if _has_control_characters(name) or _has_control_characters(_in_a_header(name)):
+            raise forms.ValidationError(
+                _("The name cannot contain line breaks or control characters."),
+                code="control_characters",
+            )
+        return name
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if not _is_sendable(email):
+            raise forms.ValidationError(validate_email.message, code=validate_email.code)
+        return email
+
+    def clean_message(self):
+        return _message_checked(self.cleaned_data["message"])
+
+
+class ContactForm(CustomerFieldsMixin, forms.ModelForm):
     """The contact form; its labels and placeholders come from the page's HelpForm block."""
 
     # A signed token help.js fetched when the form was used (faq.responses.form_token_new), or
@@ -142,21 +174,6 @@ class ContactForm(forms.ModelForm):
         )
         return helper
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if _has_control_characters(name) or _has_control_characters(_in_a_header(name)):
-            raise forms.ValidationError(
-                _("The name cannot contain line breaks or control characters."),
-                code="control_characters",
-            )
-        return name
-
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if not _is_sendable(email):
-            raise forms.ValidationError(validate_email.message, code=validate_email.code)
-        return email
-
     def clean_token(self):
         value = self.cleaned_data["token"]
         if token := form_token_read(value):
@@ -180,14 +197,6 @@ class ContactForm(forms.ModelForm):
             raise forms.ValidationError(
                 forms.UUIDField.default_error_messages["invalid"], code="invalid"
             ) from None
-
-    def clean_message(self):
-        message = self.cleaned_data["message"].strip()
-        if _has_control_characters(message, allowed="\n\r\t"):
-            raise forms.ValidationError(
-                _("The message contains characters we cannot read."), code="control_characters"
-            )
-        return message
 
     def clean(self):
         cleaned_data = super().clean()
@@ -225,15 +234,10 @@ class TicketPageReplyForm(forms.Form):
         self.helper.disable_csrf = True
 
     def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if _has_control_characters(body, allowed="\n\r\t"):
-            raise forms.ValidationError(
-                _("The message contains characters we cannot read."), code="control_characters"
-            )
-        return body
+        return _message_checked(self.cleaned_data["body"])
 
 
-class DeskTicketForm(forms.Form):
+class DeskTicketForm(CustomerFieldsMixin, forms.Form):
     """A ticket an agent writes down for a customer on the phone or at the counter; checked as
     the contact form checks what a customer types."""
 
@@ -256,29 +260,6 @@ class DeskTicketForm(forms.Form):
         initial=True,
     )
     take = forms.BooleanField(label=_("Assign the ticket to me"), required=False, initial=True)
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if _has_control_characters(name) or _has_control_characters(_in_a_header(name)):
-            raise forms.ValidationError(
-                _("The name cannot contain line breaks or control characters."),
-                code="control_characters",
-            )
-        return name
-
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if not _is_sendable(email):
-            raise forms.ValidationError(validate_email.message, code=validate_email.code)
-        return email
-
-    def clean_message(self):
-        message = self.cleaned_data["message"].strip()
-        if _has_control_characters(message, allowed="\n\r\t"):
-            raise forms.ValidationError(
-                _("The message contains characters we cannot read."), code="control_characters"
-            )
-        return message
 
 
 class ChatStartForm(ContactForm):

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from sekvens_help.group_permissions import group_permissions_add
+
 # Words customers use (Norwegian and English) for what the seed page's answers call otherwise.
 SYNONYMS = {
     "gdpr": "personvern, personopplysninger",
@@ -37,20 +39,7 @@ def synonyms_add(apps, schema_editor):
         Synonym(word=word, equivalents=equivalents) for word, equivalents in SYNONYMS.items()
     )
     # Editors manage the synonyms as they do the entries (see 0002_editor_group).
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-
-    app_config = apps.get_app_config("faq")
-    app_config.models_module = True
-    create_contenttypes(app_config, apps=apps, verbosity=0)
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name="Redaktør"):
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="faq", content_type__model="synonym")
-        )
+    group_permissions_add(apps, "Redaktør", "faq", content_type__model="synonym")
 
 
 def synonyms_remove(apps, schema_editor):

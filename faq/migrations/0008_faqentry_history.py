@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
 
+from sekvens_help.group_permissions import group_permissions_set
+
 VERSIONED = [
     "id", "block_id", "question", "answer", "anchor", "position", "is_published", "is_archived",
     "created_at", "updated_at",
@@ -28,22 +30,7 @@ def first_versions_add(apps, schema_editor):
         for entry in FaqEntry.objects.all()
     )
     # Editors see the history as they do the entries (see 0002_editor_group).
-    editor_permissions_grant(apps)
-
-
-def editor_permissions_grant(apps):
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-
-    app_config = apps.get_app_config("faq")
-    app_config.models_module = True
-    create_contenttypes(app_config, apps=apps, verbosity=0)
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name="Redaktør"):
-        group.permissions.set(Permission.objects.filter(content_type__app_label="faq"))
+    group_permissions_set(apps, "Redaktør", "faq")
 
 
 class Migration(migrations.Migration):

@@ -3,21 +3,12 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from sekvens_help.group_permissions import group_permissions_set
+
 
 def editor_permissions_grant(apps, schema_editor):
     """Editors work the review queue as they do the entries (see 0002_editor_group)."""
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-
-    app_config = apps.get_app_config("faq")
-    app_config.models_module = True
-    create_contenttypes(app_config, apps=apps, verbosity=0)
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name="Redaktør"):
-        group.permissions.set(Permission.objects.filter(content_type__app_label="faq"))
+    group_permissions_set(apps, "Redaktør", "faq")
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from sekvens_help.group_permissions import group_permissions_set
+
 AGENT_GROUP = "Kundeservice"
 # Agents work tickets and write notes; they never edit the FAQ, delete tickets or erase customers.
 AGENT_PERMISSIONS = [
@@ -14,22 +16,8 @@ AGENT_PERMISSIONS = [
 
 
 def create_agent_group(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-
-    # Permissions are normally made after all migrations; the group needs them now.
-    app_config = apps.get_app_config("tickets")
-    app_config.models_module = True
-    create_contenttypes(app_config, apps=apps, verbosity=0)
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS)
-    )
+    apps.get_model("auth", "Group").objects.get_or_create(name=AGENT_GROUP)
+    group_permissions_set(apps, AGENT_GROUP, "tickets", codename__in=AGENT_PERMISSIONS)
 
 
 def remove_agent_group(apps, schema_editor):

@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from sekvens_help.group_permissions import (
+    group_permissions_add,
+    group_permissions_remove,
+)
+
 
 AGENT_GROUP = "Kundeservice"
 # Agents write tickets down for customers on the phone, and keep the team's saved replies.
@@ -17,34 +22,11 @@ AGENT_PERMISSIONS = [
 
 
 def agent_permissions_add(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    # Permissions are normally made after all migrations; the group needs them now.
-    app_config = apps.get_app_config("tickets")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name=AGENT_GROUP).first()
-    if group is not None:
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS
-            )
-        )
+    group_permissions_add(apps, AGENT_GROUP, "tickets", codename__in=AGENT_PERMISSIONS)
 
 
 def agent_permissions_remove(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name=AGENT_GROUP):
-        group.permissions.remove(
-            *Permission.objects.filter(
-                content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS
-            )
-        )
+    group_permissions_remove(apps, AGENT_GROUP, "tickets", codename__in=AGENT_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

@@ -7,29 +7,15 @@ import datetime
 from django.conf import settings
 from django.db import migrations, models
 
+from sekvens_help.group_permissions import group_permissions_add
+
 
 # Agents set the chat's opening hours and promise; editors never see the chat.
 CHAT_PERMISSIONS = ["view_chat", "view_chatsettings", "change_chatsettings"]
 
 
 def grant_agents(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-
-    # Permissions are normally made after all migrations; the group needs them now.
-    app_config = apps.get_app_config("tickets")
-    app_config.models_module = True
-    create_contenttypes(app_config, apps=apps, verbosity=0)
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name="Kundeservice"):
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="tickets", codename__in=CHAT_PERMISSIONS
-            )
-        )
+    group_permissions_add(apps, "Kundeservice", "tickets", codename__in=CHAT_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

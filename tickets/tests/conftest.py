@@ -10,16 +10,26 @@ from io import StringIO
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tickets.models import Message, Ticket
+from tickets.models import AGENT_GROUP, Message, Ticket
 from tickets.services import ticket_create
 from tickets.tasks import outbound_emails_send
 from tickets.tests.dovecot import DOVECOT, dovecot_start, dovecot_stop
 
+# What the agents' group may do on the desk's pages (as the migrations grant it).
+AGENT_PERMISSIONS = [
+    "view_ticket",
+    "change_ticket",
+    "view_message",
+    "add_message",
+    "view_ticketevent",
+    "view_outboundemail",
+]
 # db_worker takes these over for its graceful stop; pytest needs Ctrl+C back afterwards.
 WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
 
@@ -163,6 +173,21 @@ def make_ticket_row(db):
         return ticket
 
     return make
+
+
+@pytest.fixture
+def agents_group():
+    """Make the agents' group again, with `codenames` of the tickets app's permissions, and
+    return it: it is migration data, which the flush after a transactional test removes."""
+
+    def remake(codenames: list[str] = AGENT_PERMISSIONS) -> Group:
+        group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="tickets", codename__in=codenames)
+        )
+        return group
+
+    return remake
 
 
 @pytest.fixture

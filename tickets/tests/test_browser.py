@@ -6,7 +6,7 @@ from email.utils import make_msgid
 from io import BytesIO, StringIO, TextIOWrapper
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
@@ -20,21 +20,12 @@ from tickets.models import Ticket
 from tickets.references import reference_normalize
 from tickets.services import ticket_reply
 from tickets.tests.attachment_files import jpeg, pdf, png
+from tickets.tests.conftest import AGENT_PERMISSIONS
 
 # The live server and the worker each commit in transactions of their own (see worker_run).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGENT_PASSWORD = "lang-og-hemmelig-passord"
-# The Kundeservice group's permissions; the group itself is data-migration data, which the flush
-# after an earlier transactional test has removed.
-AGENT_PERMISSIONS = [
-    "view_ticket",
-    "change_ticket",
-    "view_message",
-    "add_message",
-    "view_ticketevent",
-    "view_outboundemail",
-]
 FORGOT_PASSWORD = "Jeg har glemt passordet mitt og kommer ikke inn"
 # The form posts to /kontakt/#kontakt and the redirect names no fragment, so the browser keeps it.
 SUCCESS_URL = re.compile(r"/suksess/(#kontakt)?$")
@@ -380,13 +371,9 @@ def test_agent_sees_the_customers_photo_as_a_thumbnail_in_the_thread(page, agent
 
 
 def test_agent_lands_on_the_queue_opens_a_ticket_and_j_goes_to_the_next(
-    page, django_user_model, make_ticket, settings
+    page, django_user_model, make_ticket, settings, agents_group
 ):
-    # The agents' group is migration data, which an earlier transactional test's flush removed.
-    group, _ = Group.objects.get_or_create(name="Kundeservice")
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS)
-    )
+    group = agents_group()
     agent = django_user_model.objects.create_user("agent", "agent@example.no", AGENT_PASSWORD)
     agent.is_staff = True
     agent.save()

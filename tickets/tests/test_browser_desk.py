@@ -4,7 +4,6 @@ letters, and the keyboard shortcuts listed on "?"."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from tickets.models import Message, SavedReply, Ticket
@@ -15,23 +14,11 @@ PASSWORD = "lang-og-hemmelig-passord"
 # The new note's kind on the ticket page: two radio buttons (the inline's template copy has
 # __prefix__ instead of 0).
 KIND = "input[name='messages-2-0-kind']"
-AGENT_PERMISSIONS = [
-    "view_ticket",
-    "change_ticket",
-    "view_message",
-    "add_message",
-    "view_ticketevent",
-    "view_outboundemail",
-]
 
 
 @pytest.fixture
-def agent(django_user_model):
-    # The agents' group is migration data, which an earlier transactional test's flush removed.
-    group, _ = Group.objects.get_or_create(name="Kundeservice")
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="tickets", codename__in=AGENT_PERMISSIONS)
-    )
+def agent(django_user_model, agents_group):
+    group = agents_group()
     user = django_user_model.objects.create_user(
         "agent", "agent@example.no", PASSWORD, is_staff=True, first_name="Ola"
     )

@@ -5,15 +5,15 @@ import re
 import threading
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.cache import cache
 from playwright.sync_api import expect
 
 from faq.tests.test_accessibility import AXE_PATH, blocking_violations
 from tickets.chat import chat_end, chat_start
-from tickets.models import AGENT_GROUP, Chat, ChatSettings, Message, Ticket
+from tickets.models import Chat, ChatSettings, Message, Ticket
 from tickets.services import ticket_page_link_renew
+from tickets.tests.conftest import AGENT_PERMISSIONS
 
 # The server's threads commit on their own connections. No serialized_rollback: after other
 # transactional tests its restore collides with the content types they remade; the agents'
@@ -22,17 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGENT_PASSWORD = "lang-og-hemmelig-passord"
 # What the agents' group may do, of what the chat uses (as the migrations grant it).
-CHAT_AGENT = [
-    "view_ticket",
-    "change_ticket",
-    "view_message",
-    "add_message",
-    "view_ticketevent",
-    "view_outboundemail",
-    "view_chat",
-    "view_chatsettings",
-    "change_chatsettings",
-]
+CHAT_AGENT = [*AGENT_PERMISSIONS, "view_chat", "view_chatsettings", "change_chatsettings"]
 
 
 @pytest.fixture(scope="session")
@@ -74,16 +64,11 @@ def always_open(transactional_db):
 
 
 @pytest.fixture
-def chat_agent(django_user_model):
+def chat_agent(django_user_model, agents_group):
     user = django_user_model.objects.create_user(
         "ola", "ola@example.no", AGENT_PASSWORD, is_staff=True, first_name="Ola"
     )
-    # The agents' group is migration data: an earlier transactional test's flush removed it.
-    group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="tickets", codename__in=CHAT_AGENT)
-    )
-    user.groups.add(group)
+    user.groups.add(agents_group(CHAT_AGENT))
     return user
 
 

@@ -6,12 +6,12 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from sekvens_help.asgi import application
 from tickets.chat import availability_set, chat_start
-from tickets.models import AGENT_GROUP, AgentAvailability, Chat, Message, Ticket
+from tickets.models import AgentAvailability, Chat, Message, Ticket
 from tickets.services import ticket_page_link_renew
 
 ORIGIN = (b"origin", b"http://localhost")
@@ -22,13 +22,10 @@ CHAT_AGENT = ["view_ticket", "change_ticket", "view_message", "add_message", "vi
 
 
 @pytest.fixture(autouse=True)
-def _agents_group(transactional_db):
+def _agents_group(transactional_db, agents_group):
     # The agents' and editors' groups are migration data, which a transactional test's flush
     # removes: made again here, the agents' with what the chat uses.
-    group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="tickets", codename__in=CHAT_AGENT)
-    )
+    agents_group(CHAT_AGENT)
     Group.objects.get_or_create(name="Redaktør")
 
 
