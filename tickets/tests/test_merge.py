@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +9,12 @@ from django.utils import timezone
 from tickets.inbound import inbound_file
 from tickets.merge import MergeRefused, ticket_merge_undo, tickets_merge
 from tickets.models import Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
-from tickets.services import ticket_change, ticket_reply
+from tickets.services import (
+    PAGE_LINK_RESEND_MINUTES,
+    ticket_change,
+    ticket_page_link_renew,
+    ticket_reply,
+)
 from tickets.tests.inbound_corpus import message
 from tickets.tests.test_admin import change_url
 
@@ -184,11 +190,131 @@ def test_customers_answer_to_the_merged_ticket_joins_the_target(two, agent):
     assert Ticket.objects.get(pk=newer.pk).status == Ticket.Status.CLOSED
 
 
-def test_customers_page_of_the_merged_ticket_leads_to_the_target(two, agent, client):
+def token_of(ticket) -> str:
+    return Ticket.objects.get(pk=ticket.pk).page_url().split("/")[-2]
+
+
+def test_customers_page_of_the_merged_ticket_names_the_target_but_shows_nothing_of_it(
+    two, agent, client
+):
     older, newer = two
     tickets_merge(source=newer, target=older, actor=agent)
 
     response = client.get(Ticket.objects.get(pk=newer.pk).page_url())
 
-    assert response.status_code == 302
-    assert response.url == older.page_url()
+    # Whoever holds the merged ticket's link may only have typed the customer's address: no
+    # redirect to the target, no link of it, nothing of its thread.
+    assert response.status_code == 200
+    assert f"Saken din fortsetter som {older.reference}." in response.text
+    assert token_of(older) not in response.text
+    assert older.access_key not in response.text
+    for body in ["Fakturaen mangler", "Jeg skrev i går om fakturaen", "Vi ser på det"]:
+        assert body not in response.text
+    assert response["Cache-Control"] == "private, no-store"
+    assert not OutboundEmail.objects.filter(kind=OutboundEmail.Kind.PAGE_LINK).exists()
+
+
+def test_merged_page_is_english_at_en(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+
+    response = client.get(f"/en{Ticket.objects.get(pk=newer.pk).page_url()}")
+
+    assert f"Your case continues as {older.reference}." in response.text
+    assert "Send me the link" in response.text
+
+
+def test_merged_page_sends_the_targets_link_to_the_address_on_file_once_in_a_while(
+    two, agent, client
+):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    sent = client.post(path, {"send_link": "1"})
+    again = client.post(path, {"send_link": "1"}, follow=True)
+
+    assert sent.status_code == 303
+    assert sent.url == path
+    assert "Vi har sendt deg lenken på e-post." in again.text
+    assert token_of(older) not in again.text
+    (email,) = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.PAGE_LINK)
+    assert (email.ticket, email.to) == (older, older.email)
+    assert email.subject == f"[{older.reference}] Lenken til saken din"
+
+
+def test_the_link_can_be_asked_for_again_after_the_resend_minutes(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+    client.post(path, {"send_link": "1"})
+    OutboundEmail.objects.filter(kind=OutboundEmail.Kind.PAGE_LINK).update(
+        created_at=timezone.now() - timedelta(minutes=PAGE_LINK_RESEND_MINUTES, seconds=1)
+    )
+
+    client.post(path, {"send_link": "1"})
+
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.PAGE_LINK).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sent_link_opens_the_targets_page(two, agent, client, smtp_server, worker_run):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    client.post(Ticket.objects.get(pk=newer.pk).page_url(), {"send_link": "1"})
+
+    worker_run()
+
+    (message,) = [m for m in smtp_server.messages if "Lenken til saken din" in m["Subject"]]
+    text = message.get_body(("plain",)).get_content()
+    assert message["To"] == older.email
+    assert settings.SITE_URL + older.page_url() in text
+    assert client.get(older.page_url()).status_code == 200
+
+
+def test_renewing_the_targets_link_leaves_the_merged_link_leading_nowhere(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    ticket_page_link_renew(ticket=older, actor=agent)
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert token_of(older) not in response.text
+    assert "Vi ser på det" not in response.text
+
+
+def test_a_ticket_merged_twice_names_the_last_one(two, agent, client, make_ticket):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    oldest = make_ticket(message="Enda en")
+    tickets_merge(source=older, target=oldest, actor=agent)
+
+    response = client.get(Ticket.objects.get(pk=newer.pk).page_url())
+    client.post(Ticket.objects.get(pk=newer.pk).page_url(), {"send_link": "1"})
+
+    assert f"Saken din fortsetter som {oldest.reference}." in response.text
+    assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.PAGE_LINK).ticket == oldest
+
+
+def test_reply_on_the_merged_page_is_filed_in_the_target_without_showing_its_thread(
+    two, agent, client
+):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    sent = client.post(path, {"body": "Her er kvitteringen."})
+    shown = client.get(path)
+    invalid = client.post(path, {"body": ""})
+
+    assert sent.status_code == 303
+    assert sent.url == path
+    assert "Her er kvitteringen." in thread(older)
+    assert "Takk! Svaret ditt er lagt til i saken." in shown.text
+    assert "Her er kvitteringen." not in shown.text
+    assert "Vi ser på det" not in shown.text
+    assert invalid.status_code == 400
+    assert "Vi ser på det" not in invalid.text
+
