@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from tickets.models import Message, Ticket, TicketEvent, TicketMerge
+from tickets.models import Chat, Message, Ticket, TicketEvent, TicketMerge
 from tickets.services import REPLY_CHANGED_FIELDS, ticket_change, ticket_fields_dump
 
 MOMENTS = {"first_response_at", "resolved_at", "closed_at", "first_response_due"} | {
@@ -33,6 +33,11 @@ def merge_check(source: Ticket, target: Ticket) -> None:
         raise MergeRefused(_("An anonymised ticket cannot be merged."))
     if source.merged_into_id is not None or target.merged_into_id is not None:
         raise MergeRefused(_("A ticket already merged into another cannot be merged again."))
+    # A chat's socket replays its ticket's thread (tickets.chat): merged during a chat, the
+    # customer's open chat window would be sent the other ticket's messages.
+    live = Chat.objects.filter(ticket__in=[source.pk, target.pk]).exclude(state=Chat.State.ENDED)
+    if live.exists():
+        raise MergeRefused(_("A ticket with a live chat cannot be merged: end the chat first."))
 
 
 def _locked(*pks: int) -> list[Ticket]:
@@ -48,7 +53,7 @@ def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
     which is in time order; it is closed with a link to the target; both record it.
 
     Raises MergeRefused for tickets of different customers, the same ticket, an anonymised
-    one or one merged already.
+    one, one merged already or one with a chat not ended.
     """
     source, target = _locked(source.pk, target.pk)
     merge_check(source, target)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tickets.inbound import inbound_file
 from tickets.merge import MergeRefused, ticket_merge_undo, tickets_merge
-from tickets.models import Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
+from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
 from tickets.services import (
     PAGE_LINK_RESEND_MINUTES,
     ticket_change,
@@ -318,3 +318,29 @@ def test_reply_on_the_merged_page_is_filed_in_the_target_without_showing_its_thr
     assert invalid.status_code == 400
     assert "Vi ser på det" not in invalid.text
 
+
+@pytest.mark.parametrize("chatting", ["source", "target"])
+def test_merge_with_a_live_chat_is_refused_and_changes_nothing(two, agent, chatting):
+    older, newer = two
+    Chat.objects.create(ticket={"source": newer, "target": older}[chatting])
+
+    with pytest.raises(MergeRefused, match="En sak med en pågående chat kan ikke slås sammen"):
+        tickets_merge(source=newer, target=older, actor=agent)
+
+    assert thread(newer) == ["Jeg skrev i går om fakturaen"]
+    assert not TicketMerge.objects.exists()
+
+
+def test_merge_page_names_the_live_chat_and_an_ended_chat_merges(two, agent_client):
+    older, newer = two
+    chat = Chat.objects.create(ticket=newer, state=Chat.State.ACTIVE)
+    merge_url = reverse("admin:tickets_ticket_merge", args=[newer.pk])
+
+    refused = agent_client.post(merge_url, {"target": older.pk, "confirm": "1"})
+    Chat.objects.filter(pk=chat.pk).update(state=Chat.State.ENDED, ended_at=timezone.now())
+    merged = agent_client.post(merge_url, {"target": older.pk, "confirm": "1"})
+
+    assert refused.status_code == 200
+    assert "avslutt chatten først" in refused.text
+    assert merged.status_code == 303
+    assert Ticket.objects.get(pk=newer.pk).merged_into == older
