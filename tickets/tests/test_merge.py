@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -344,3 +345,24 @@ def test_merge_page_names_the_live_chat_and_an_ended_chat_merges(two, agent_clie
     assert "avslutt chatten først" in refused.text
     assert merged.status_code == 303
     assert Ticket.objects.get(pk=newer.pk).merged_into == older
+
+
+def test_an_agent_whose_change_right_was_removed_cannot_undo(two, agent, django_user_model):
+    older, newer = two
+    merge = tickets_merge(source=newer, target=older, actor=agent)
+    agent.groups.clear()
+    agent.user_permissions.set(Permission.objects.filter(codename="view_ticket"))
+    client = Client()
+    client.force_login(agent)
+
+    response = client.post(reverse("admin:tickets_ticket_merge_undo", args=[merge.pk]))
+
+    assert response.status_code == 403
+    assert Ticket.objects.get(pk=newer.pk).merged_into == older
+    assert TicketMerge.objects.get().undone_at is None
+
+
+def test_undo_of_no_merge_is_not_found(agent_client):
+    response = agent_client.post(reverse("admin:tickets_ticket_merge_undo", args=[999]))
+
+    assert response.status_code == 404
