@@ -98,8 +98,7 @@ def reply_draft_pop(request, ticket) -> str:
 
 def presence_view(model_admin, request, object_id):
     """The page's heartbeat: this agent is here (typing or not); who else is."""
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
+    _ticket_for_change(model_admin, request, object_id)
     if request.POST.get("leave"):
         presence_leave(ticket_id=object_id, user=request.user)
         return JsonResponse({"others": []})
@@ -212,6 +211,13 @@ def merge_view(model_admin, request, object_id):
 
 
 def merge_undo_view(model_admin, request, merge_id):
+    # Undoing changes both tickets: the right to change each, as merging them needed.
+    merge = TicketMerge.objects.filter(pk=merge_id).only("source", "target").first()
+    if merge is None:
+        raise Http404
+    both = model_admin.get_queryset(request).filter(pk__in=[merge.source_id, merge.target_id])
+    if not all(model_admin.has_change_permission(request, ticket) for ticket in both):
+        raise PermissionDenied
     try:
         merge = ticket_merge_undo(merge_id=merge_id, actor=request.user)
     except MergeRefused as refused:

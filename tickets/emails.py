@@ -25,6 +25,7 @@ TEMPLATES = {
     OutboundEmail.Kind.ASSIGNED: "tickets/email/assigned",
     OutboundEmail.Kind.TRANSCRIPT: "tickets/email/transcript",
     OutboundEmail.Kind.RATING: "tickets/email/rating",
+    OutboundEmail.Kind.PAGE_LINK: "tickets/email/page_link",
 }
 # Emails to our own people: a link to the ticket page, and never part of the customer's thread.
 TO_STAFF = {OutboundEmail.Kind.NOTIFICATION, OutboundEmail.Kind.ASSIGNED}
@@ -120,6 +121,20 @@ def rating_email(ticket: Ticket) -> OutboundEmail:
     with override(settings.LANGUAGE_CODE):
         subject = _("[%(reference)s] How did we do?") % {"reference": ticket.reference}
     return _customer_email(ticket, OutboundEmail.Kind.RATING, subject)
+
+
+def page_link_email(ticket: Ticket) -> OutboundEmail:
+    """The link to the ticket's page, asked for on the page of a ticket merged into it: sent to
+    the address on file only, never shown to whoever holds the merged ticket's link."""
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(reference)s] The link to your case") % {"reference": ticket.reference}
+    return _email(
+        ticket,
+        OutboundEmail.Kind.PAGE_LINK,
+        to=ticket.email,
+        reply_to=reply_address(ticket.reference),
+        subject=subject,
+    )
 
 
 def email_message(email: OutboundEmail) -> EmailMultiAlternatives:

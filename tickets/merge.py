@@ -6,8 +6,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from tickets.models import Message, Ticket, TicketEvent, TicketMerge
-from tickets.services import REPLY_CHANGED_FIELDS, ticket_change, ticket_fields_dump
+from tickets.emails import page_link_email
+from tickets.models import Chat, Message, Ticket, TicketEvent, TicketMerge
+from tickets.services import (
+    REPLY_CHANGED_FIELDS,
+    emails_queue,
+    ticket_change,
+    ticket_fields_dump,
+    ticket_page_link_renew,
+)
 
 MOMENTS = {"first_response_at", "resolved_at", "closed_at", "first_response_due"} | {
     "resolution_due",
@@ -33,6 +40,11 @@ def merge_check(source: Ticket, target: Ticket) -> None:
         raise MergeRefused(_("An anonymised ticket cannot be merged."))
     if source.merged_into_id is not None or target.merged_into_id is not None:
         raise MergeRefused(_("A ticket already merged into another cannot be merged again."))
+    # A chat's socket replays its ticket's thread (tickets.chat): merged during a chat, the
+    # customer's open chat window would be sent the other ticket's messages.
+    live = Chat.objects.filter(ticket__in=[source.pk, target.pk]).exclude(state=Chat.State.ENDED)
+    if live.exists():
+        raise MergeRefused(_("A ticket with a live chat cannot be merged: end the chat first."))
 
 
 def _locked(*pks: int) -> list[Ticket]:
@@ -45,10 +57,11 @@ def _locked(*pks: int) -> list[Ticket]:
 @transaction.atomic
 def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
     """Merge `source` into `target`: its messages (with their files) join the target's thread,
-    which is in time order; it is closed with a link to the target; both record it.
+    which is in time order; it is closed with a link to the target; both record it. The target's
+    page link is renewed and emailed to the customer's address.
 
     Raises MergeRefused for tickets of different customers, the same ticket, an anonymised
-    one or one merged already.
+    one, one merged already or one with a chat not ended.
     """
     source, target = _locked(source.pk, target.pk)
     merge_check(source, target)
@@ -70,6 +83,11 @@ def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
             ),
         ]
     )
+    # Merging trusts the address a customer typed, which anyone can type: the holder of the
+    # target's link may not be the one who wrote the source. The target gets a new link, sent
+    # to the address on file; every link shown or sent before stops working.
+    ticket_page_link_renew(ticket=target, actor=actor)
+    emails_queue([page_link_email(target)])
     return TicketMerge.objects.create(
         source=source, target=target, actor=actor, message_ids=message_ids, source_before=before
     )

@@ -313,6 +313,7 @@ class OutboundEmail(models.Model):
         ASSIGNED = "assigned", _("Assigned to an agent")
         TRANSCRIPT = "transcript", _("Chat transcript to the customer")
         RATING = "rating", _("Rating request to the customer")
+        PAGE_LINK = "page_link", _("Page link to the customer")
 
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")

@@ -20,6 +20,7 @@ from tickets.emails import (
     confirmation_email,
     customer_reply_email,
     notification_email,
+    page_link_email,
     rating_email,
     reply_email,
 )
@@ -51,6 +52,8 @@ IMPRESSIONS_PER_FORM = 10
 TRACKED_FIELDS = ["status", "priority", "assignee"]
 # A second click on the ticket page's send button within this many seconds finds the first.
 PAGE_REPLY_REPEAT_SECONDS = 600
+# The page link asked for on a merged ticket's page goes at most once in this many minutes.
+PAGE_LINK_RESEND_MINUTES = 10
 
 
 class TicketAnonymised(Exception):
@@ -573,6 +576,24 @@ def ticket_page_link_renew(*, ticket: Ticket, actor) -> str:
 
         chat_sockets_close(ticket_id=ticket.pk)
     return ticket.access_key
+
+
+@transaction.atomic
+def ticket_page_link_send(*, ticket: Ticket) -> bool:
+    """Email the ticket's page link to the address on file, as asked for on the page of a ticket
+    merged into it; at most once in PAGE_LINK_RESEND_MINUTES, so that asking again (or a
+    script) sends no stream of mail. Returns whether an email was queued."""
+    locked = Ticket.objects.select_for_update().filter(pk=ticket.pk, anonymised_at=None).first()
+    if locked is None or not locked.access_key:
+        return False
+    since = timezone.now() - timedelta(minutes=PAGE_LINK_RESEND_MINUTES)
+    recent = OutboundEmail.objects.filter(
+        ticket=locked, kind=OutboundEmail.Kind.PAGE_LINK, created_at__gte=since
+    )
+    if recent.exists():
+        return False
+    emails_queue([page_link_email(locked)])
+    return True
 
 
 def _status_times(ticket: Ticket) -> None:

@@ -43,6 +43,7 @@ from tickets.services import (
     TicketClosed,
     suggestion_impressions_record,
     suggestion_opened_record,
+    ticket_page_link_send,
     ticket_page_reply,
     ticket_submit,
 )
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 TICKET_COOKIE = "sekvens_ticket"
 TICKET_COOKIE_MAX_AGE = 3600
 SUGGESTIONS_SHOWN = 3
+# Merges followed from a merged ticket to the one its thread went on in.
+MERGE_HOPS = 10
 SUGGEST_TEXT_MAX = 2000
 # What the customer reads for each status on their page: where the case is, in their terms.
 CUSTOMER_STATUS = {
@@ -141,12 +144,8 @@ def ticket_page(request, token):
     ticket = _ticket_of_token(token)
     if ticket is None:
         return _ticket_page_miss(request)
-    if ticket.merged_into_id is not None and (into := ticket.merged_into).anonymised_at is None:
-        # Merged: the thread, and so the page, is the other ticket's. A reply written here is
-        # filed there, not lost.
-        if request.method != "POST":
-            return _ticket_page_headers(HttpResponseRedirect(into.page_url()))
-        ticket = into
+    if ticket.merged_into_id is not None and (into := _merge_end(ticket)).anonymised_at is None:
+        return _ticket_page_headers(_merged_ticket_page(request, ticket=ticket, into=into))
     is_post = request.method == "POST"
     form = TicketPageReplyForm(
         request.POST if is_post else None, request.FILES if is_post else None
@@ -199,6 +198,51 @@ def ticket_page(request, token):
         status=status,
     )
     return _ticket_page_headers(response)
+
+
+def _merge_end(ticket: Ticket) -> Ticket:
+    # The ticket the thread went on in: a merge target may have been merged on since.
+    for _hop in range(MERGE_HOPS):
+        if ticket.merged_into_id is None:
+            break
+        ticket = ticket.merged_into
+    return ticket
+
+
+def _merged_ticket_page(request, *, ticket: Ticket, into: Ticket):
+    """The page of a ticket merged into another: its reference and an offer to email the other's
+    link to the address on file, never that ticket's thread or link. Merging trusts the address
+    a customer typed, which anyone can type: the holder of this link may not be the one who
+    wrote the other ticket. A reply posted here (from a page opened before the merge) is filed
+    there, not lost."""
+    form = None
+    status = 200
+    is_closed = False
+    if request.method == "POST" and "send_link" in request.POST:
+        ticket_page_link_send(ticket=into)
+        messages.success(request, _("We have sent you the link by email."))
+        return HttpResponseRedirect(request.path, status=303)
+    if request.method == "POST":
+        form = TicketPageReplyForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
+                return render(request, "429.html", {"is_ticket_page": True}, status=429)
+            try:
+                ticket_page_reply(
+                    ticket=into,
+                    body=form.cleaned_data["body"],
+                    attachments=form.cleaned_data["attachments"],
+                )
+            except TicketAnonymised:
+                raise Http404 from None
+            except TicketClosed:
+                form, status, is_closed = None, 409, True
+            else:
+                messages.success(request, _("Thank you! Your reply has been added to the case."))
+                return HttpResponseRedirect(request.path, status=303)
+    context = {"ticket": ticket, "into": into, "form": form, "is_closed": is_closed}
+    return render(request, "tickets/ticket_merged.html", context, status=status)
 
 
 @require_GET

@@ -73,17 +73,21 @@
     return body;
   }
 
-  // The undo window: a countdown; when it is over the button goes (the worker sends).
+  // The undo window: a countdown; when it is over the button goes (the worker sends). The
+  // ticking number is outside any live region: a screen reader hears the start and the end.
   function heldSetUp() {
+    const status = document.querySelector("[data-compose-held-status]");
     document.querySelectorAll("[data-compose-held]").forEach((section) => {
       const seconds = section.querySelector("[data-compose-seconds]");
       let left = parseInt(seconds.textContent, 10);
+      if (status) status.textContent = seconds.parentElement.textContent.trim();
       const timer = setInterval(() => {
         left -= 1;
         seconds.textContent = String(Math.max(left, 0));
         if (left <= 0) {
           clearInterval(timer);
           section.remove();
+          if (status) status.textContent = status.dataset.textOver;
         }
       }, 1000);
     });

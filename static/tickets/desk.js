@@ -5,7 +5,29 @@
 // Other scripts add their own keys through the same registry, loaded before or after this one:
 //   (window.deskShortcuts = window.deskShortcuts || []).push({key, label, run, available});
 // `available()` says whether the page has the action now; only those are listed and run.
+//
+// The keys can be turned off in the "?" overlay (WCAG 2.1.4), remembered in this browser; the
+// "Shortcuts" button still opens the overlay to turn them on again.
 "use strict";
+
+const SHORTCUTS_OFF_KEY = "sekvens-desk-shortcuts-off";
+
+function shortcutsOff() {
+  try {
+    return window.localStorage.getItem(SHORTCUTS_OFF_KEY) === "1";
+  } catch {
+    return false; // Storage refused (private mode, policy): the keys stay on.
+  }
+}
+
+function shortcutsOffSet(isOff) {
+  try {
+    if (isOff) window.localStorage.setItem(SHORTCUTS_OFF_KEY, "1");
+    else window.localStorage.removeItem(SHORTCUTS_OFF_KEY);
+  } catch {
+    // Not remembered, but this page follows the switch all the same.
+  }
+}
 
 function deskStart() {
   const dialog = document.querySelector("[data-desk-keys]");
@@ -95,6 +117,16 @@ function deskStart() {
     dialog.showModal();
   }
 
+  let isOff = shortcutsOff();
+  const toggle = dialog?.querySelector("[data-desk-keys-on]");
+  if (toggle) {
+    toggle.checked = !isOff;
+    toggle.addEventListener("change", () => {
+      isOff = !toggle.checked;
+      shortcutsOffSet(isOff);
+    });
+  }
+
   dialog?.querySelector("[data-desk-keys-close]")?.addEventListener("click", () => dialog.close());
   for (const button of document.querySelectorAll("[data-desk-keys-open]")) {
     button.addEventListener("click", overlayOpen);
@@ -107,7 +139,8 @@ function deskStart() {
       event.target.blur();
       return;
     }
-    if (event.target.closest?.(TYPING) || dialog?.open) return;
+    if (isOff || dialog?.open) return;
+    if (event.target.closest?.(TYPING) || event.target.isContentEditable) return;
     const shortcut = shortcuts.get(event.key);
     if (shortcut && shortcut.available()) {
       event.preventDefault();

@@ -135,3 +135,52 @@ def test_question_mark_lists_the_shortcuts_and_the_keys_act_only_outside_fields(
     ticket.refresh_from_db()
     assert ticket.assignee == agent
     page.wait_for_url(re.compile(rf"/admin/tickets/ticket/{ticket.pk}/change/$"))
+
+
+def test_the_single_key_shortcuts_can_be_turned_off_and_stay_off(page, agent, ticket):
+    ticket_page_open(page, ticket)
+    overlay = page.get_by_role("dialog", name="Hurtigtaster")
+    switch = overlay.get_by_label("Hurtigtaster med én tast på")
+    status = page.locator("#id_status")
+
+    page.keyboard.press("?")
+    expect(switch).to_be_checked()
+    switch.uncheck()
+    page.keyboard.press("Escape")
+    expect(overlay).to_be_hidden()
+
+    page.keyboard.press("s")
+    page.keyboard.press("?")
+    expect(status).not_to_be_focused()
+    expect(overlay).to_be_hidden()
+    # Remembered in this browser: off on the next page too, and the button still opens the list.
+    page.reload()
+    page.keyboard.press("s")
+    expect(status).not_to_be_focused()
+    page.get_by_role("button", name="Hurtigtaster (?)").click()
+    expect(switch).not_to_be_checked()
+    switch.check()
+    page.keyboard.press("Escape")
+
+    page.keyboard.press("s")
+    expect(status).to_be_focused()
+
+
+def test_shortcuts_never_act_in_an_editable_element(page, agent, ticket):
+    ticket_page_open(page, ticket)
+    page.evaluate(
+        """() => {
+          const editor = document.createElement("div");
+          editor.contentEditable = "true";
+          editor.id = "editor";
+          editor.innerHTML = "<p id='inner'>x</p>";
+          document.body.prepend(editor);
+        }"""
+    )
+    page.locator("#inner").click()
+
+    page.keyboard.type("rs?")
+
+    expect(page.get_by_role("dialog", name="Hurtigtaster")).to_be_hidden()
+    expect(page.locator("#id_status")).not_to_be_focused()
+    expect(page.locator("#editor")).to_contain_text("rs?")

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -70,6 +71,22 @@ def test_presence_is_for_agents_only(client, editor_client, make_ticket_row):
     assert editor.status_code == 403
 
 
+def test_presence_of_a_ticket_the_agent_cannot_open_is_refused(
+    agent_client, colleague, make_ticket_row
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    colleague.groups.clear()
+    colleague.user_permissions.set(Permission.objects.filter(codename="view_ticket"))
+    viewer = Client()
+    viewer.force_login(colleague)
+
+    missing = agent_client.post(reverse("admin:tickets_ticket_presence", args=[ticket.pk + 1]))
+    view_only = viewer.post(presence_url(ticket))
+
+    assert missing.status_code == 404
+    assert view_only.status_code == 403
+
+
 @pytest.mark.parametrize("agents", [1, 6])
 def test_presence_query_count_is_constant(
     agent_client, make_ticket_row, django_user_model, django_assert_num_queries, agents
@@ -84,8 +101,9 @@ def test_presence_query_count_is_constant(
         client.force_login(other)
         client.post(presence_url(ticket))
 
-    # Session, user, the user's and the group's permissions; the rest is in the cache.
-    with django_assert_num_queries(4):
+    # Session, user, the ticket, the user's and the group's permissions; the rest is in the
+    # cache.
+    with django_assert_num_queries(5):
         response = agent_client.post(presence_url(ticket))
 
     assert len(response.json()["others"]) == agents

@@ -104,3 +104,29 @@ def test_two_agents_see_each_other_and_a_stale_save_is_refused_keeping_the_text(
     kari_context.close()
     ola_context.close()
     assert kari_errors == ola_errors == []
+
+
+def test_the_undo_countdown_is_announced_at_its_start_and_end_only(
+    browser, live_server, django_user_model, make_ticket_row, settings
+):
+    settings.REPLY_UNDO_SECONDS = 3
+    _agent(django_user_model, "kari.agent", "Kari")
+    ticket = make_ticket_row(name="Per Kunde", email="per@example.no", message="Hvor er pakken?")
+    path = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    context, page, errors = _desk(browser, live_server, "kari.agent", path)
+    box = page.locator(".inline-related[data-compose-mode]")
+    box.get_by_label("Svar til kunden").check()
+    box.get_by_label("Tekst").fill("Pakken er sendt.")
+    page.get_by_role("button", name="Lagre og fortsett å redigere").click()
+    status = page.get_by_role("status").filter(has_text="Svaret ditt sendes til kunden om")
+
+    expect(status).to_have_count(1)
+    # The number that ticks each second is in no live region.
+    seconds = page.locator("[data-compose-seconds]")
+    assert seconds.evaluate("e => e.closest('[aria-live], [role=status]') === null")
+    expect(page.locator("[data-compose-held]")).to_have_count(0, timeout=6_000)
+    expect(page.locator("[data-compose-held-status]")).to_have_text(
+        "Angrefristen er ute: svaret sendes til kunden."
+    )
+    context.close()
+    assert errors == []

@@ -1,14 +1,21 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tickets.inbound import inbound_file
 from tickets.merge import MergeRefused, ticket_merge_undo, tickets_merge
-from tickets.models import Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
-from tickets.services import ticket_change, ticket_reply
+from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
+from tickets.services import (
+    PAGE_LINK_RESEND_MINUTES,
+    ticket_change,
+    ticket_page_link_renew,
+    ticket_reply,
+)
 from tickets.tests.inbound_corpus import message
 from tickets.tests.test_admin import change_url
 
@@ -77,7 +84,10 @@ def test_undo_restores_both_tickets_exactly(two, agent):
 
     ticket_merge_undo(merge_id=merge.pk, actor=agent)
 
-    assert (state(older), state(newer), thread(older), thread(newer)) == before
+    after = (state(older), state(newer), thread(older), thread(newer))
+    # All but the target's page link: renewed by the merge for good, its holder unknown.
+    assert after[0].pop("access_key") != before[0].pop("access_key")
+    assert after == before
     assert TicketMerge.objects.get().undone_at is not None
     assert TicketEvent.objects.filter(field="merged_into", old_value=older.reference).exists()
 
@@ -184,11 +194,209 @@ def test_customers_answer_to_the_merged_ticket_joins_the_target(two, agent):
     assert Ticket.objects.get(pk=newer.pk).status == Ticket.Status.CLOSED
 
 
-def test_customers_page_of_the_merged_ticket_leads_to_the_target(two, agent, client):
+def token_of(ticket) -> str:
+    return Ticket.objects.get(pk=ticket.pk).page_url().split("/")[-2]
+
+
+def page_links():
+    return OutboundEmail.objects.filter(kind=OutboundEmail.Kind.PAGE_LINK)
+
+
+def page_links_age() -> None:
+    """The page link emails sent so far, as if sent longer ago than the resend minutes."""
+    page_links().update(
+        created_at=timezone.now() - timedelta(minutes=PAGE_LINK_RESEND_MINUTES, seconds=1)
+    )
+
+
+def test_merge_renews_the_targets_link_and_sends_it_to_the_address_on_file(two, agent, client):
+    older, newer = two
+    before = older.page_url()
+
+    tickets_merge(source=newer, target=older, actor=agent)
+
+    # Whoever held the target's link may have typed the customer's address only: it now misses.
+    assert client.get(before).status_code == 404
+    assert client.get(Ticket.objects.get(pk=older.pk).page_url()).status_code == 200
+    (email,) = page_links()
+    assert (email.ticket, email.to) == (older, older.email)
+    assert email.subject == f"[{older.reference}] Lenken til saken din"
+    assert TicketEvent.objects.filter(ticket=older, field="page_link").exists()
+
+
+def test_customers_page_of_the_merged_ticket_names_the_target_but_shows_nothing_of_it(
+    two, agent, client
+):
     older, newer = two
     tickets_merge(source=newer, target=older, actor=agent)
 
     response = client.get(Ticket.objects.get(pk=newer.pk).page_url())
 
-    assert response.status_code == 302
-    assert response.url == older.page_url()
+    # Whoever holds the merged ticket's link may only have typed the customer's address: no
+    # redirect to the target, no link of it, nothing of its thread.
+    assert response.status_code == 200
+    assert f"Saken din fortsetter som {older.reference}." in response.text
+    assert token_of(older) not in response.text
+    assert older.access_key not in response.text  # the key before the merge
+    for body in ["Fakturaen mangler", "Jeg skrev i går om fakturaen", "Vi ser på det"]:
+        assert body not in response.text
+    assert response["Cache-Control"] == "private, no-store"
+    # Opening the page sends nothing: only the button does (the merge's own email aside).
+    assert page_links().count() == 1
+
+
+def test_merged_page_is_english_at_en(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+
+    response = client.get(f"/en{Ticket.objects.get(pk=newer.pk).page_url()}")
+
+    assert f"Your case continues as {older.reference}." in response.text
+    assert "Send me the link" in response.text
+
+
+def test_merged_page_sends_the_targets_link_to_the_address_on_file_once_in_a_while(
+    two, agent, client
+):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    page_links_age()
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    sent = client.post(path, {"send_link": "1"})
+    again = client.post(path, {"send_link": "1"}, follow=True)
+
+    assert sent.status_code == 303
+    assert sent.url == path
+    assert "Vi har sendt deg lenken på e-post." in again.text
+    assert token_of(older) not in again.text
+    (email,) = page_links().filter(created_at__gte=timezone.now() - timedelta(minutes=1))
+    assert (email.ticket, email.to) == (older, older.email)
+
+
+def test_the_link_can_be_asked_for_again_after_the_resend_minutes(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+    client.post(path, {"send_link": "1"})
+    assert page_links().count() == 1
+    page_links_age()
+
+    client.post(path, {"send_link": "1"})
+
+    assert page_links().count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sent_link_opens_the_targets_page(two, agent, client, smtp_server, worker_run):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    page_links_age()
+    client.post(Ticket.objects.get(pk=newer.pk).page_url(), {"send_link": "1"})
+
+    worker_run()
+
+    sent = [m for m in smtp_server.messages if "Lenken til saken din" in m["Subject"]]
+    assert len(sent) == 2  # the merge's and the button's
+    page = Ticket.objects.get(pk=older.pk).page_url()
+    for email in sent:
+        assert email["To"] == older.email
+        assert settings.SITE_URL + page in email.get_body(("plain",)).get_content()
+    assert client.get(page).status_code == 200
+
+
+def test_renewing_the_targets_link_leaves_the_merged_link_leading_nowhere(two, agent, client):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    ticket_page_link_renew(ticket=older, actor=agent)
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert token_of(older) not in response.text
+    assert "Vi ser på det" not in response.text
+
+
+def test_a_ticket_merged_twice_names_the_last_one(two, agent, client, make_ticket):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    oldest = make_ticket(message="Enda en")
+    tickets_merge(source=older, target=oldest, actor=agent)
+    page_links_age()
+
+    response = client.get(Ticket.objects.get(pk=newer.pk).page_url())
+    client.post(Ticket.objects.get(pk=newer.pk).page_url(), {"send_link": "1"})
+
+    assert f"Saken din fortsetter som {oldest.reference}." in response.text
+    assert page_links().latest("pk").ticket == oldest
+    assert page_links().count() == 3
+
+
+def test_reply_on_the_merged_page_is_filed_in_the_target_without_showing_its_thread(
+    two, agent, client
+):
+    older, newer = two
+    tickets_merge(source=newer, target=older, actor=agent)
+    path = Ticket.objects.get(pk=newer.pk).page_url()
+
+    sent = client.post(path, {"body": "Her er kvitteringen."})
+    shown = client.get(path)
+    invalid = client.post(path, {"body": ""})
+
+    assert sent.status_code == 303
+    assert sent.url == path
+    assert "Her er kvitteringen." in thread(older)
+    assert "Takk! Svaret ditt er lagt til i saken." in shown.text
+    assert "Her er kvitteringen." not in shown.text
+    assert "Vi ser på det" not in shown.text
+    assert invalid.status_code == 400
+    assert "Vi ser på det" not in invalid.text
+
+
+@pytest.mark.parametrize("chatting", ["source", "target"])
+def test_merge_with_a_live_chat_is_refused_and_changes_nothing(two, agent, chatting):
+    older, newer = two
+    Chat.objects.create(ticket={"source": newer, "target": older}[chatting])
+
+    with pytest.raises(MergeRefused, match="En sak med en pågående chat kan ikke slås sammen"):
+        tickets_merge(source=newer, target=older, actor=agent)
+
+    assert thread(newer) == ["Jeg skrev i går om fakturaen"]
+    assert not TicketMerge.objects.exists()
+
+
+def test_merge_page_names_the_live_chat_and_an_ended_chat_merges(two, agent_client):
+    older, newer = two
+    chat = Chat.objects.create(ticket=newer, state=Chat.State.ACTIVE)
+    merge_url = reverse("admin:tickets_ticket_merge", args=[newer.pk])
+
+    refused = agent_client.post(merge_url, {"target": older.pk, "confirm": "1"})
+    Chat.objects.filter(pk=chat.pk).update(state=Chat.State.ENDED, ended_at=timezone.now())
+    merged = agent_client.post(merge_url, {"target": older.pk, "confirm": "1"})
+
+    assert refused.status_code == 200
+    assert "avslutt chatten først" in refused.text
+    assert merged.status_code == 303
+    assert Ticket.objects.get(pk=newer.pk).merged_into == older
+
+
+def test_an_agent_whose_change_right_was_removed_cannot_undo(two, agent, django_user_model):
+    older, newer = two
+    merge = tickets_merge(source=newer, target=older, actor=agent)
+    agent.groups.clear()
+    agent.user_permissions.set(Permission.objects.filter(codename="view_ticket"))
+    client = Client()
+    client.force_login(agent)
+
+    response = client.post(reverse("admin:tickets_ticket_merge_undo", args=[merge.pk]))
+
+    assert response.status_code == 403
+    assert Ticket.objects.get(pk=newer.pk).merged_into == older
+    assert TicketMerge.objects.get().undone_at is None
+
+
+def test_undo_of_no_merge_is_not_found(agent_client):
+    response = agent_client.post(reverse("admin:tickets_ticket_merge_undo", args=[999]))
+
+    assert response.status_code == 404
