@@ -32,7 +32,7 @@ from tickets.desk import (
     desk_urls,
     queue_url,
 )
-from tickets.faq_draft import faq_draft_allowed, faq_draft_urls
+from tickets.faq_draft import faq_draft_urls
 from tickets.forms import AttachmentsField
 from tickets.macros import PLACEHOLDERS, macro_placeholders_unknown
 from tickets.models import (
@@ -215,11 +215,6 @@ class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     verbose_name_plural = _("the conversation")
     fields = ["kind", "channel", "sender", "created_at", "body", "files", "faq_draft"]
     readonly_fields = fields
-
-    def get_fields(self, request, obj=None):
-        # The link only for those who may make the draft (tickets.faq_draft).
-        fields = super().get_fields(request, obj)
-        return fields if faq_draft_allowed(request) else [f for f in fields if f != "faq_draft"]
 
     def get_queryset(self, request):
         return (

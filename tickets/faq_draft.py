@@ -8,7 +8,6 @@ from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,9 +19,6 @@ from django.utils.translation import gettext_lazy
 from faq.models import FaqEntry
 from faq.services import faq_entry_draft
 from tickets.models import Message
-
-# A draft is a new FAQ entry, hidden: its maker needs the right to add one, as in the FAQ admin.
-FAQ_ADD_PERMISSION = f"{FaqEntry._meta.app_label}.{get_permission_codename('add', FaqEntry._meta)}"
 
 
 class FaqDraftForm(forms.Form):
@@ -46,10 +42,6 @@ def faq_draft_urls(model_admin) -> list:
     ]
 
 
-def faq_draft_allowed(request) -> bool:
-    return request.user.has_perm(FAQ_ADD_PERMISSION)
-
-
 def faq_draft_view(model_admin, request, message_id):
     reply = get_object_or_404(
         Message.objects.select_related("ticket"), pk=message_id, kind=Message.Kind.PUBLIC
@@ -57,7 +49,7 @@ def faq_draft_view(model_admin, request, message_id):
     ticket = reply.ticket
     if ticket.anonymised_at is not None:
         raise Http404
-    if not faq_draft_allowed(request) or not model_admin.has_view_permission(request, ticket):
+    if not model_admin.has_view_permission(request, ticket):
         raise PermissionDenied
     if request.method == "POST":
         form = FaqDraftForm(request.POST)
