@@ -49,7 +49,9 @@ def faq_draft_view(model_admin, request, message_id):
     ticket = reply.ticket
     if ticket.anonymised_at is not None:
         raise Http404
-    if not model_admin.has_view_permission(request, ticket):
+    # Making a draft is work on the ticket (the agents' right), not editing the FAQ: the entry is
+    # hidden until an editor publishes it. Seeing the ticket alone is not enough.
+    if not model_admin.has_change_permission(request, ticket):
         raise PermissionDenied
     if request.method == "POST":
         form = FaqDraftForm(request.POST)

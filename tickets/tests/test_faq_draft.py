@@ -1,6 +1,8 @@
 """An agent's public reply made into a hidden FAQ draft ("Lag FAQ-utkast")."""
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 
 from faq.models import FaqEntry
@@ -84,3 +86,29 @@ def test_a_visitor_who_is_not_staff_cannot_open_it(client, reply):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_staff_member_who_may_only_see_tickets_cannot_make_a_draft(django_user_model, reply):
+    viewer = django_user_model.objects.create_user("leser", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_ticket", "view_message"])
+    )
+    client = Client()
+    client.force_login(viewer)
+    before = FaqEntry.objects.count()
+
+    opened = client.get(draft_url(reply))
+    posted = client.post(draft_url(reply), {"question": "Innlogging?", "answer": "Svar."})
+
+    assert (opened.status_code, posted.status_code) == (403, 403)
+    assert FaqEntry.objects.count() == before
+
+
+def test_an_editor_who_may_not_see_the_ticket_cannot_make_a_draft(editor, editor_client, reply):
+    before = FaqEntry.objects.count()
+
+    opened = editor_client.get(draft_url(reply))
+    posted = editor_client.post(draft_url(reply), {"question": "Innlogging?", "answer": "Svar."})
+
+    assert (opened.status_code, posted.status_code) == (403, 403)
+    assert FaqEntry.objects.count() == before
