@@ -1,5 +1,6 @@
 import os
 import secrets
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,30 @@ def _single_threaded_server(thread, connections_override=None):
 
 if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     LiveServerThread._create_server = _single_threaded_server
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    _live_server_drain(item)
+    return (yield)
+
+
+def _live_server_drain(item) -> None:
+    """Before any fixture is torn down (the transactional tests' flush among them): close the
+    test's browser contexts, then wait until the live server has answered what they sent. A
+    heartbeat from a page still open reached the server during the flush and broke the next
+    test ("UNIQUE constraint failed" on a user the flush had not removed)."""
+    funcargs = getattr(item, "funcargs", {})
+    if (server := funcargs.get("live_server")) is None:
+        return
+    if (browser := funcargs.get("browser")) is not None:
+        for context in list(browser.contexts):
+            context.close()
+    # On SQLite the server answers one request at a time, in the order they came: when this
+    # one (a static file, no database) is answered, so is every request sent before it.
+    with urllib.request.urlopen(f"{server.url}{settings.STATIC_URL}tickets/desk.js", timeout=30):
+        pass
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright cannot download its own browser here, so it drives Debian's Chromium.
