@@ -7,6 +7,11 @@ creation), its rating on the day it was answered; all under the ticket's channel
 message's) and its current agent. Durations go into fixed buckets, so a median or 90th
 percentile over any period is read from the summed buckets, to within one bucket's width
 (interpolated inside it).
+
+Two roll-ups of these rows are kept with them, in the same transaction, so that a long period
+reads few rows: each day's total over all channels and agents (TicketDayTotal), and each
+calendar month's rows per channel and agent (TicketMonth). They are sums of the daily rows, by
+the database, so any period gives the same figures from them as from the days.
 """
 
 from bisect import bisect_right
@@ -15,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tickets.models import (
     BUCKET_EDGES,
+    FIGURE_COLUMNS,
     FIRST_RESPONSE_BUCKETS,
     RESOLUTION_BUCKETS,
     Message,
@@ -27,7 +34,9 @@ from tickets.models import (
     Ticket,
     TicketDay,
     TicketDaysMark,
+    TicketDayTotal,
     TicketEvent,
+    TicketMonth,
 )
 
 # A transaction that committed late carries an updated_at from before the last run: looked at
@@ -79,6 +88,11 @@ def local_day(moment: datetime) -> date:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime.combine(day, time.min))
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _first_channel(ticket_ref: str):
@@ -181,7 +195,36 @@ def ticket_days_compute(days: set[date]) -> int:
     rows = _rows(_figures(_tickets(tickets_q), _ratings(ratings_q), days))
     with transaction.atomic():
         TicketDay.objects.filter(day__in=days).delete()
-        return len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        _rollups_compute(days)
+    return written
+
+
+def _rollups_compute(days: set[date] | None) -> None:
+    """Sum the daily rows again into the roll-ups: these days' totals and the months they are
+    in (every one without `days`). In the transaction that wrote the daily rows."""
+    sums = {name: Sum(name) for name in FIGURE_COLUMNS}
+    day_rows, month_rows = TicketDay.objects.order_by(), TicketDay.objects.order_by()
+    totals, months = TicketDayTotal.objects.all(), TicketMonth.objects.all()
+    if days is not None:
+        firsts = {day.replace(day=1) for day in days}
+        in_months = Q()
+        for first in firsts:
+            in_months |= Q(day__gte=first, day__lt=month_after(first))
+        day_rows, month_rows = day_rows.filter(day__in=days), month_rows.filter(in_months)
+        totals, months = totals.filter(day__in=days), months.filter(month__in=firsts)
+    totals.delete()
+    TicketDayTotal.objects.bulk_create(
+        (TicketDayTotal(**row) for row in day_rows.values("day").annotate(**sums)),
+        batch_size=1000,
+    )
+    months.delete()
+    month_rows = (
+        month_rows.annotate(month=TruncMonth("day"))
+        .values("month", "channel", "agent_id")
+        .annotate(**sums)
+    )
+    TicketMonth.objects.bulk_create((TicketMonth(**row) for row in month_rows), batch_size=1000)
 
 
 def ticket_days_rebuild() -> int:
@@ -194,6 +237,7 @@ def ticket_days_rebuild() -> int:
     with transaction.atomic():
         TicketDay.objects.all().delete()
         written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        _rollups_compute(None)
         TicketDaysMark.objects.update_or_create(pk=1, defaults={"computed_at": now})
     return written
 
