@@ -562,9 +562,16 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request, obj, form, change):
-        changes = {f: form.cleaned_data[f] for f in TRACKED_FIELDS if f in form.changed_data}
-        if changes:
-            ticket_change(ticket=obj, actor=request.user, **changes)
+        # Made with the public reply of the same save when there is one (save_formset), so
+        # that undoing the reply takes them back too; else once the notes are saved.
+        request._ticket_changes = {
+            f: form.cleaned_data[f] for f in TRACKED_FIELDS if f in form.changed_data
+        }
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if changes := request.__dict__.pop("_ticket_changes", None):
+            ticket_change(ticket=form.instance, actor=request.user, **changes)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Message:
@@ -578,14 +585,16 @@ class TicketAdmin(admin.ModelAdmin):
         for note in notes:
             if note.pk is not None or not note.body.strip():
                 continue
+            is_public = note.kind == Message.Kind.PUBLIC
             formset.new_objects.append(
                 ticket_reply(
                     ticket=form.instance,
                     author=request.user,
                     body=note.body.strip(),
-                    is_public=note.kind == Message.Kind.PUBLIC,
+                    is_public=is_public,
                     attachments=files.get(id(note), []),
                     hold_seconds=settings.REPLY_UNDO_SECONDS,
+                    changes=request.__dict__.pop("_ticket_changes", None) if is_public else None,
                 )
             )
             if macro := macros.get(id(note)):

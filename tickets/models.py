@@ -317,7 +317,8 @@ class OutboundEmail(models.Model):
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
     )
-    # The agent's reply a reply email sends; none for the other kinds.
+    # The agent's reply a reply email sends; the held reply a rating request was saved with
+    # (sent after it, withdrawn by its undo); none for the other kinds.
     note = models.ForeignKey(
         Message, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("message")
     )

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import Message, OutboundEmail, Ticket, TicketEvent
+from tickets.models import Message, OutboundEmail, Rating, Ticket, TicketEvent
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
 # The worker claims and sends emails in transactions of its own (see worker_run).
@@ -41,9 +41,9 @@ def desk(client, django_user_model):
     return client
 
 
-def reply_post(client, ticket, body="Fakturaen er sendt på nytt."):
+def reply_post(client, ticket, body="Fakturaen er sendt på nytt.", **fields):
     data = change_form_data(
-        client, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": body}
+        client, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": body}, **fields
     )
     data["_continue"] = data.pop("_save")
     return client.post(change_url(ticket), data)
@@ -135,6 +135,62 @@ def test_undo_within_the_window_removes_the_reply_and_nothing_is_sent(
     # The ticket stands as before the reply, its history without the reply's status change.
     assert snapshot(ticket) == opened
     assert not TicketEvent.objects.filter(field="status").exists()
+
+
+def test_reply_saved_with_resolved_holds_its_rating_request_with_it(
+    desk, make_ticket_row, smtp_server, worker_run
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    reply_post(desk, ticket, body="Løst!", status=Ticket.Status.RESOLVED)
+
+    note = Message.objects.get(kind=Message.Kind.PUBLIC)
+    rating_email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.RATING)
+    assert (rating_email.note, rating_email.send_after) == (note, note.held_until)
+    assert Rating.objects.get().email == rating_email
+    assert snapshot(ticket)["status"] == Ticket.Status.RESOLVED
+    worker_run()
+    assert smtp_server.messages == []
+    # Once the window is over: the reply, then the question about it.
+    window_passes()
+    worker_run()
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert len(subjects) == 2
+    assert "Svar" in subjects[0] and "Hvordan" in subjects[1]
+
+
+def test_undo_of_a_reply_saved_with_resolved_withdraws_the_rating_request(
+    desk, make_ticket_row, smtp_server, worker_run
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    opened = snapshot(ticket)
+    reply_post(desk, ticket, body="Løst!", status=Ticket.Status.RESOLVED)
+    note = Message.objects.get(kind=Message.Kind.PUBLIC)
+
+    desk.post(undo_url(ticket, note))
+    window_passes()
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert not OutboundEmail.objects.exists()
+    assert not Rating.objects.exists()
+    # Undone whole, as the reply's own change to waiting is: status and times as before.
+    assert snapshot(ticket) == opened
+    assert not TicketEvent.objects.filter(field="status").exists()
+
+    # Resolved again (with no rating left from the undone one), the customer is asked.
+    reply_post(desk, ticket, body="Løst nå", status=Ticket.Status.RESOLVED)
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.RATING).count() == 1
+
+
+def test_status_saved_without_a_reply_is_changed_at_once(desk, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    data = change_form_data(desk, ticket, status=Ticket.Status.RESOLVED)
+
+    desk.post(change_url(ticket), data)
+
+    assert snapshot(ticket)["status"] == Ticket.Status.RESOLVED
+    assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.RATING).send_after is None
 
 
 def test_undone_reply_text_is_back_in_the_reply_box_as_a_reply(desk, make_ticket_row):
