@@ -213,12 +213,39 @@ class ReadOnlyInlineMixin:
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = Message
     verbose_name_plural = _("the conversation")
-    fields = ["kind", "channel", "sender", "created_at", "body", "files", "faq_draft"]
+    fields = ["kind_shown", "channel", "sender", "created_at", "body", "files", "faq_draft"]
     readonly_fields = fields
 
     def get_queryset(self, request):
+        # A desk reply is held until its email is sent (its undo window, then the worker):
+        # to every agent, not only to its author, it shows as not sent yet.
+        unsent = OutboundEmail.objects.filter(
+            note=OuterRef("pk"), kind=OutboundEmail.Kind.REPLY, sent_at=None, failed_at=None
+        )
         return (
-            super().get_queryset(request).select_related("author").prefetch_related("attachments")
+            super()
+            .get_queryset(request)
+            .select_related("author")
+            .prefetch_related("attachments")
+            .annotate(unsent=Exists(unsent))
+        )
+
+    @admin.display(description=_("kind"))
+    def kind_shown(self, message):
+        if message.held_until is None or not getattr(message, "unsent", False):
+            return message.get_kind_display()
+        if message.held_until > timezone.now():
+            return format_html(
+                '<strong class="thread-held" data-thread-held>{}</strong>',
+                _("%(kind)s – waiting to be sent (can be undone until %(time)s)")
+                % {
+                    "kind": message.get_kind_display(),
+                    "time": date_format(timezone.localtime(message.held_until), "H:i:s"),
+                },
+            )
+        return format_html(
+            '<strong class="thread-held" data-thread-held>{}</strong>',
+            _("%(kind)s – waiting to be sent") % {"kind": message.get_kind_display()},
         )
 
     @admin.display(description=_("attachments"))

@@ -258,6 +258,30 @@ def test_another_agent_cannot_undo_my_reply(desk, make_ticket_row, django_user_m
     assert OutboundEmail.objects.get().send_after is not None
 
 
+def test_every_agent_sees_a_held_reply_as_waiting_until_it_is_sent(
+    desk, make_ticket_row, django_user_model, smtp_server, worker_run
+):
+    from django.test import Client
+
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    reply_post(desk, ticket, body="Svaret vårt")
+    other = Client()
+    other.force_login(_agent(django_user_model, "ola.agent"))
+
+    held = other.get(change_url(ticket)).text
+    assert "Svar til kunden – venter på sending (kan angres til kl. " in held
+    assert "Svar til kunden – venter på sending (kan angres" in desk.get(change_url(ticket)).text
+    # The window is over, the worker has not sent it yet: still not sent.
+    window_passes()
+    assert "Svar til kunden – venter på sending</strong>" in other.get(change_url(ticket)).text
+    worker_run()
+
+    sent = other.get(change_url(ticket)).text
+    assert len(smtp_server.messages) == 1
+    assert "venter på sending" not in sent
+    assert "Svar til kunden</div>" in sent
+
+
 def test_ticket_page_shows_the_held_reply_with_undo_to_its_author_only(desk, make_ticket_row):
     ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
 
