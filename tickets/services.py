@@ -337,6 +337,8 @@ def ticket_reply(
         if held_until is not None:
             locked.refresh_from_db(fields=REPLY_CHANGED_FIELDS)
             note.held_changes = {
+                # Put back on this ticket only: a merge may move the reply to another.
+                "ticket": locked.pk,
                 "before": before,
                 "after": ticket_fields_dump(locked),
                 "events": [event.pk for event in events],

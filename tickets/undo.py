@@ -73,10 +73,13 @@ def ticket_reply_undo(*, message_id: int, agent) -> Message:
     changes = message.held_changes or {}
     before, after = changes.get("before", {}), changes.get("after", {})
     now_values = ticket_fields_dump(locked)
+    # Moved by a merge since, the reply is taken back from its new ticket, whose fields it
+    # never changed.
+    own_ticket = changes.get("ticket", locked.pk) == locked.pk
     reverted = [
         field
         for field in REVERTED_FIELDS
-        if field in before and now_values[field] == after.get(field) != before[field]
+        if own_ticket and field in before and now_values[field] == after.get(field) != before[field]
     ]
     for field in reverted:
         value = before[field]
