@@ -340,7 +340,7 @@ def _charts(report: Report) -> list[dict]:
             ),
         },
         {
-            "title": _("First response time"),
+            "title": _("First response time (calendar time)"),
             "chart": bar_chart(
                 labels=labels,
                 series=[
@@ -351,7 +351,7 @@ def _charts(report: Report) -> list[dict]:
             ),
         },
         {
-            "title": _("Resolution time"),
+            "title": _("Resolution time (calendar time)"),
             "chart": bar_chart(
                 labels=labels,
                 series=[

@@ -116,6 +116,18 @@ def test_chart_coordinates_are_plain_decimals_in_norwegian(agent_client, agents)
     assert not re.search(r'\s(x|y|x1|x2|y1|y2|width|height)="-?\d+,', content)
 
 
+def test_page_says_times_are_calendar_time_and_targets_business_hours(agent_client, agents):
+    tickets_bulk(10, agents=agents)
+
+    content = agent_client.get(URL).content.decode()
+
+    assert "Tid til første svar (kalendertid)" in content
+    assert "Tid til løsning (kalendertid)" in content
+    assert "Svartid og løsningstid er kalendertid fra saken kom inn" in content
+    assert "regnes i åpningstid" in content
+    assert "Etter saksbehandler: en sak teller for den som har den nå." in content
+
+
 def test_page_has_no_inline_script_or_style(agent_client, agents):
     tickets_bulk(10, agents=agents)
 
