@@ -4,9 +4,11 @@ the worker (tickets_days_update, each upkeep) and rebuilt by `manage.py rebuild_
 A ticket counts as received on the day it was created, its first response on the day it was
 given (time from creation, wall-clock), its resolution on the day it was resolved (time from
 creation), its rating on the day it was answered; all under the ticket's channel (its first
-message's) and its current agent. Durations go into fixed buckets, so a median or 90th
-percentile over any period is read from the summed buckets, to within one bucket's width
-(interpolated inside it).
+message's), and its agent: the one it has now for received and first response, the one it had
+when it was resolved (Ticket.resolved_assignee) for its resolution and rating, as desks such
+as Zendesk count a solved ticket for its assignee at solve time. Durations go into fixed
+buckets, so a median or 90th percentile over any period is read from the summed buckets, to
+within one bucket's width (interpolated inside it).
 
 Two roll-ups of these rows are kept with them, in the same transaction, so that a long period
 reads few rows: each day's total over all channels and agents (TicketDayTotal), and each
@@ -114,6 +116,7 @@ def _tickets(query: Q | None):
         "resolved_at",
         "resolution_due",
         "assignee_id",
+        "resolved_assignee_id",
         "first_channel",
     )
 
@@ -123,7 +126,7 @@ def _ratings(query: Q | None):
     if query is not None:
         ratings = ratings.filter(query)
     return ratings.annotate(first_channel=_first_channel("ticket_id")).values_list(
-        "rated_at", "score", "ticket__assignee_id", "first_channel"
+        "rated_at", "score", "ticket__assignee_id", "ticket__resolved_assignee_id", "first_channel"
     )
 
 
@@ -137,19 +140,23 @@ def _figures(tickets, ratings, days: set[date] | None) -> dict[tuple, Figures]:
             return None
         return figures[(day, channel or "", agent)]
 
-    for created, responded, response_due, resolved, resolution_due, agent, channel in tickets:
+    for row in tickets:
+        created, responded, response_due, resolved, resolution_due, agent, solver, channel = row
+        # Solved (and rated) for whoever had it then; unassigned then, or resolved before that
+        # was recorded: its agent now.
+        solver = solver or agent
         if counted := of(created, channel, agent):
             counted.received += 1
         if responded and (counted := of(responded, channel, agent)):
             counted.first_responses += 1
             counted.first_responses_in_time += response_due is None or responded <= response_due
             counted.first_response_buckets[bucket_of((responded - created).total_seconds())] += 1
-        if resolved and (counted := of(resolved, channel, agent)):
+        if resolved and (counted := of(resolved, channel, solver)):
             counted.solved += 1
             counted.solved_in_time += resolution_due is None or resolved <= resolution_due
             counted.resolution_buckets[bucket_of((resolved - created).total_seconds())] += 1
-    for rated, score, agent, channel in ratings:
-        if counted := of(rated, channel, agent):
+    for rated, score, agent, solver, channel in ratings:
+        if counted := of(rated, channel, solver or agent):
             if score == Rating.Score.GOOD:
                 counted.rated_good += 1
             else:

@@ -117,7 +117,10 @@ def ticket_merge_undo(*, merge_id: int, actor) -> TicketMerge:
     Message.objects.filter(pk__in=moved_back).update(ticket=source)
     _unsent_replies_move(moved_back, source)
     closed_status = source.status
+    # A merge recorded before a field was added to REPLY_CHANGED_FIELDS leaves it as it is.
     for field in REPLY_CHANGED_FIELDS:
+        if field not in merge.source_before:
+            continue
         value = merge.source_before[field]
         setattr(source, field, parse_datetime(value) if field in MOMENTS and value else value)
     source.merged_into = None

@@ -69,6 +69,17 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Who had the ticket when it was resolved: the statistics count its solution and its rating
+    # for them, whoever has it later (tickets.daily). Set and cleared with resolved_at.
+    resolved_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("assignee when resolved"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
     # Response targets (tickets.sla), in business hours; set by ticket_create and ticket_change.

@@ -352,6 +352,7 @@ REPLY_CHANGED_FIELDS = [
     "status",
     "first_response_at",
     "resolved_at",
+    "resolved_assignee_id",
     "closed_at",
     *SLA_FIELDS,
     "first_response_breached_at",
@@ -413,7 +414,15 @@ def ticket_change(
     _status_times(locked)
     _breaches_set(locked, breaches, events)
     ticket_sla_apply(locked, now=now)
-    fields = [*changes, "resolved_at", "closed_at", "updated_at", *SLA_FIELDS, *breaches]
+    fields = [
+        *changes,
+        "resolved_at",
+        "resolved_assignee_id",
+        "closed_at",
+        "updated_at",
+        *SLA_FIELDS,
+        *breaches,
+    ]
     locked.save(update_fields=fields)
     for field in fields:
         setattr(ticket, field, getattr(locked, field))
@@ -590,9 +599,10 @@ def _status_times(ticket: Ticket) -> None:
     done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
     now = timezone.now()
     if ticket.status in done:
-        ticket.resolved_at = ticket.resolved_at or now
+        if ticket.resolved_at is None:
+            ticket.resolved_at, ticket.resolved_assignee_id = now, ticket.assignee_id
     else:
-        ticket.resolved_at = None
+        ticket.resolved_at = ticket.resolved_assignee_id = None
     ticket.closed_at = (ticket.closed_at or now) if ticket.status == Ticket.Status.CLOSED else None
 
 

@@ -16,6 +16,7 @@ REVERTED_FIELDS = [
     "status",
     "first_response_at",
     "resolved_at",
+    "resolved_assignee_id",
     "closed_at",
     "first_response_due",
     "resolution_due",

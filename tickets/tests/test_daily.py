@@ -246,3 +246,30 @@ def test_update_keeps_the_roll_ups_of_the_changed_days_and_months(db, ticket_at,
     assert TicketDayTotal.objects.get(day=timezone.localdate()).received == 1
     # A month no change touched keeps its row.
     assert TicketMonth.objects.filter(pk=kept_month.pk).exists()
+
+
+def test_solution_and_rating_stay_with_the_agent_who_had_the_ticket_then(
+    db, make_ticket, agent, django_user_model
+):
+    colleague = django_user_model.objects.create_user("ola", "ola@example.no", is_staff=True)
+    ticket = make_ticket()
+    ticket_change(ticket=ticket, actor=agent, assignee=agent)
+    ticket_change(ticket=ticket, actor=agent, status=Ticket.Status.RESOLVED)
+    Rating.objects.filter(ticket=ticket).update(score="good", rated_at=timezone.now())
+
+    # Given to a colleague afterwards: in and answered move, solved and satisfied stay.
+    ticket_change(ticket=ticket, actor=agent, assignee=colleague)
+    ticket_days_update()
+
+    today = timezone.localdate()
+    mine, theirs = (TicketDay.objects.get(day=today, agent=user) for user in (agent, colleague))
+    assert (mine.received, mine.solved, mine.rated_good) == (0, 1, 1)
+    assert (theirs.received, theirs.solved, theirs.rated_good) == (1, 0, 0)
+
+    # Opened again and resolved by the colleague: the solution is theirs now.
+    ticket_change(ticket=ticket, actor=colleague, status=Ticket.Status.OPEN)
+    ticket_change(ticket=ticket, actor=colleague, status=Ticket.Status.RESOLVED)
+    ticket_days_update()
+
+    assert TicketDay.objects.get(day=today, agent=colleague).solved == 1
+    assert not TicketDay.objects.filter(day=today, agent=agent, solved__gt=0).exists()

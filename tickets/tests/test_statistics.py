@@ -125,7 +125,7 @@ def test_page_says_times_are_calendar_time_and_targets_business_hours(agent_clie
     assert "Tid til løsning (kalendertid)" in content
     assert "Svartid og løsningstid er kalendertid fra saken kom inn" in content
     assert "regnes i åpningstid" in content
-    assert "Etter saksbehandler: en sak teller for den som har den nå." in content
+    assert "teller for den som hadde saken da den ble løst" in content
 
 
 def test_page_has_no_inline_script_or_style(agent_client, agents):
