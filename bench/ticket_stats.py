@@ -124,7 +124,7 @@ def _rows_insert() -> None:
     message_sql = insert_sql(
         Message,
         ["ticket", "author_name", "kind", "channel", "body", "original", "message_id",
-         "content_hash", "automatic", "created_at"],
+         "content_hash", "automatic", "created_at", "held_changes"],
     )  # fmt: skip
     rating_sql = insert_sql(
         Rating, ["ticket", "key", "score", "comment", "created_at", "expires_at", "rated_at"]
@@ -168,7 +168,7 @@ def _rows(rng: random.Random, agent_ids: list[int]):
         )  # fmt: skip
         message = (
             ticket_id, "Kari Nordmann", "customer", rng.choices(channels, channel_weights)[0],
-            "Hei!", "", "", "", "", str(created),
+            "Hei!", "", "", "", "", str(created), "{}",
         )  # fmt: skip
         rating = None
         if resolved and rng.random() < RATED_SHARE:
@@ -198,6 +198,9 @@ def _measure(requests: int) -> dict[str, tuple[str, list[float], int, int]]:
         "365 days, per week": f"{url}?fra={today - timedelta(days=364)}&til={today}&per=week",
         "730 days, per week": f"{url}?fra={today - timedelta(days=729)}&til={today}&per=week",
         "365 days, CSV": f"{url}?fra={today - timedelta(days=364)}&til={today}&format=csv",
+        # The longest period the page allows, per day: the most rows and bars.
+        "731 days, per day": f"{url}?fra={today - timedelta(days=730)}&til={today}&per=day",
+        "731 days, CSV": f"{url}?fra={today - timedelta(days=730)}&til={today}&format=csv",
         "raw 20 KB": RAW,
     }
     times: dict[str, list[float]] = {name: [] for name in pages}

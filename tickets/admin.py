@@ -213,12 +213,39 @@ class ReadOnlyInlineMixin:
 class NoteThreadInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = Message
     verbose_name_plural = _("the conversation")
-    fields = ["kind", "channel", "sender", "created_at", "body", "files", "faq_draft"]
+    fields = ["kind_shown", "channel", "sender", "created_at", "body", "files", "faq_draft"]
     readonly_fields = fields
 
     def get_queryset(self, request):
+        # A desk reply is held until its email is sent (its undo window, then the worker):
+        # to every agent, not only to its author, it shows as not sent yet.
+        unsent = OutboundEmail.objects.filter(
+            note=OuterRef("pk"), kind=OutboundEmail.Kind.REPLY, sent_at=None, failed_at=None
+        )
         return (
-            super().get_queryset(request).select_related("author").prefetch_related("attachments")
+            super()
+            .get_queryset(request)
+            .select_related("author")
+            .prefetch_related("attachments")
+            .annotate(unsent=Exists(unsent))
+        )
+
+    @admin.display(description=_("kind"))
+    def kind_shown(self, message):
+        if message.held_until is None or not getattr(message, "unsent", False):
+            return message.get_kind_display()
+        if message.held_until > timezone.now():
+            return format_html(
+                '<strong class="thread-held" data-thread-held>{}</strong>',
+                _("%(kind)s – waiting to be sent (can be undone until %(time)s)")
+                % {
+                    "kind": message.get_kind_display(),
+                    "time": date_format(timezone.localtime(message.held_until), "H:i:s"),
+                },
+            )
+        return format_html(
+            '<strong class="thread-held" data-thread-held>{}</strong>',
+            _("%(kind)s – waiting to be sent") % {"kind": message.get_kind_display()},
         )
 
     @admin.display(description=_("attachments"))
@@ -562,9 +589,16 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request, obj, form, change):
-        changes = {f: form.cleaned_data[f] for f in TRACKED_FIELDS if f in form.changed_data}
-        if changes:
-            ticket_change(ticket=obj, actor=request.user, **changes)
+        # Made with the public reply of the same save when there is one (save_formset), so
+        # that undoing the reply takes them back too; else once the notes are saved.
+        request._ticket_changes = {
+            f: form.cleaned_data[f] for f in TRACKED_FIELDS if f in form.changed_data
+        }
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if changes := request.__dict__.pop("_ticket_changes", None):
+            ticket_change(ticket=form.instance, actor=request.user, **changes)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Message:
@@ -578,14 +612,16 @@ class TicketAdmin(admin.ModelAdmin):
         for note in notes:
             if note.pk is not None or not note.body.strip():
                 continue
+            is_public = note.kind == Message.Kind.PUBLIC
             formset.new_objects.append(
                 ticket_reply(
                     ticket=form.instance,
                     author=request.user,
                     body=note.body.strip(),
-                    is_public=note.kind == Message.Kind.PUBLIC,
+                    is_public=is_public,
                     attachments=files.get(id(note), []),
                     hold_seconds=settings.REPLY_UNDO_SECONDS,
+                    changes=request.__dict__.pop("_ticket_changes", None) if is_public else None,
                 )
             )
             if macro := macros.get(id(note)):

@@ -4,9 +4,16 @@ the worker (tickets_days_update, each upkeep) and rebuilt by `manage.py rebuild_
 A ticket counts as received on the day it was created, its first response on the day it was
 given (time from creation, wall-clock), its resolution on the day it was resolved (time from
 creation), its rating on the day it was answered; all under the ticket's channel (its first
-message's) and its current agent. Durations go into fixed buckets, so a median or 90th
-percentile over any period is read from the summed buckets, to within one bucket's width
-(interpolated inside it).
+message's), and its agent: the one it has now for received and first response, the one it had
+when it was resolved (Ticket.resolved_assignee) for its resolution and rating, as desks such
+as Zendesk count a solved ticket for its assignee at solve time. Durations go into fixed
+buckets, so a median or 90th percentile over any period is read from the summed buckets, to
+within one bucket's width (interpolated inside it).
+
+Two roll-ups of these rows are kept with them, in the same transaction, so that a long period
+reads few rows: each day's total over all channels and agents (TicketDayTotal), and each
+calendar month's rows per channel and agent (TicketMonth). They are sums of the daily rows, by
+the database, so any period gives the same figures from them as from the days.
 """
 
 from bisect import bisect_right
@@ -16,10 +23,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tickets.models import (
     BUCKET_EDGES,
+    FIGURE_COLUMNS,
     FIRST_RESPONSE_BUCKETS,
     RESOLUTION_BUCKETS,
     Message,
@@ -27,7 +36,9 @@ from tickets.models import (
     Ticket,
     TicketDay,
     TicketDaysMark,
+    TicketDayTotal,
     TicketEvent,
+    TicketMonth,
 )
 
 # A transaction that committed late carries an updated_at from before the last run: looked at
@@ -81,6 +92,11 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
 def _first_channel(ticket_ref: str):
     return Subquery(
         Message.objects.filter(ticket=OuterRef(ticket_ref))
@@ -100,6 +116,7 @@ def _tickets(query: Q | None):
         "resolved_at",
         "resolution_due",
         "assignee_id",
+        "resolved_assignee_id",
         "first_channel",
     )
 
@@ -109,7 +126,7 @@ def _ratings(query: Q | None):
     if query is not None:
         ratings = ratings.filter(query)
     return ratings.annotate(first_channel=_first_channel("ticket_id")).values_list(
-        "rated_at", "score", "ticket__assignee_id", "first_channel"
+        "rated_at", "score", "ticket__assignee_id", "ticket__resolved_assignee_id", "first_channel"
     )
 
 
@@ -123,19 +140,23 @@ def _figures(tickets, ratings, days: set[date] | None) -> dict[tuple, Figures]:
             return None
         return figures[(day, channel or "", agent)]
 
-    for created, responded, response_due, resolved, resolution_due, agent, channel in tickets:
+    for row in tickets:
+        created, responded, response_due, resolved, resolution_due, agent, solver, channel = row
+        # Solved (and rated) for whoever had it then; unassigned then, or resolved before that
+        # was recorded: its agent now.
+        solver = solver or agent
         if counted := of(created, channel, agent):
             counted.received += 1
         if responded and (counted := of(responded, channel, agent)):
             counted.first_responses += 1
             counted.first_responses_in_time += response_due is None or responded <= response_due
             counted.first_response_buckets[bucket_of((responded - created).total_seconds())] += 1
-        if resolved and (counted := of(resolved, channel, agent)):
+        if resolved and (counted := of(resolved, channel, solver)):
             counted.solved += 1
             counted.solved_in_time += resolution_due is None or resolved <= resolution_due
             counted.resolution_buckets[bucket_of((resolved - created).total_seconds())] += 1
-    for rated, score, agent, channel in ratings:
-        if counted := of(rated, channel, agent):
+    for rated, score, agent, solver, channel in ratings:
+        if counted := of(rated, channel, solver or agent):
             if score == Rating.Score.GOOD:
                 counted.rated_good += 1
             else:
@@ -181,7 +202,36 @@ def ticket_days_compute(days: set[date]) -> int:
     rows = _rows(_figures(_tickets(tickets_q), _ratings(ratings_q), days))
     with transaction.atomic():
         TicketDay.objects.filter(day__in=days).delete()
-        return len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        _rollups_compute(days)
+    return written
+
+
+def _rollups_compute(days: set[date] | None) -> None:
+    """Sum the daily rows again into the roll-ups: these days' totals and the months they are
+    in (every one without `days`). In the transaction that wrote the daily rows."""
+    sums = {name: Sum(name) for name in FIGURE_COLUMNS}
+    day_rows, month_rows = TicketDay.objects.order_by(), TicketDay.objects.order_by()
+    totals, months = TicketDayTotal.objects.all(), TicketMonth.objects.all()
+    if days is not None:
+        firsts = {day.replace(day=1) for day in days}
+        in_months = Q()
+        for first in firsts:
+            in_months |= Q(day__gte=first, day__lt=month_after(first))
+        day_rows, month_rows = day_rows.filter(day__in=days), month_rows.filter(in_months)
+        totals, months = totals.filter(day__in=days), months.filter(month__in=firsts)
+    totals.delete()
+    TicketDayTotal.objects.bulk_create(
+        (TicketDayTotal(**row) for row in day_rows.values("day").annotate(**sums)),
+        batch_size=1000,
+    )
+    months.delete()
+    month_rows = (
+        month_rows.annotate(month=TruncMonth("day"))
+        .values("month", "channel", "agent_id")
+        .annotate(**sums)
+    )
+    TicketMonth.objects.bulk_create((TicketMonth(**row) for row in month_rows), batch_size=1000)
 
 
 def ticket_days_rebuild() -> int:
@@ -194,6 +244,7 @@ def ticket_days_rebuild() -> int:
     with transaction.atomic():
         TicketDay.objects.all().delete()
         written = len(TicketDay.objects.bulk_create(rows, batch_size=1000))
+        _rollups_compute(None)
         TicketDaysMark.objects.update_or_create(pk=1, defaults={"computed_at": now})
     return written
 

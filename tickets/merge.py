@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from tickets.emails import page_link_email
-from tickets.models import Chat, Message, Ticket, TicketEvent, TicketMerge
+from tickets.emails import page_link_email, reply_email
+from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
 from tickets.services import (
     REPLY_CHANGED_FIELDS,
     emails_queue,
@@ -54,11 +54,27 @@ def _locked(*pks: int) -> list[Ticket]:
     return [rows[pk] for pk in pks]
 
 
+def _unsent_replies_move(message_ids: list[int], ticket: Ticket) -> None:
+    """The unsent email of a reply held in its undo window follows the reply: it belongs to
+    the ticket the thread is now in, under its reference and reply address, so the customer's
+    answer comes to that ticket."""
+    emails = list(
+        OutboundEmail.objects.filter(
+            note__in=message_ids, kind=OutboundEmail.Kind.REPLY, sent_at=None
+        ).select_related("note")
+    )
+    for email in emails:
+        again = reply_email(ticket, email.note)
+        email.ticket, email.subject, email.reply_to = ticket, again.subject, again.reply_to
+    OutboundEmail.objects.bulk_update(emails, ["ticket", "subject", "reply_to"])
+
+
 @transaction.atomic
 def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
     """Merge `source` into `target`: its messages (with their files) join the target's thread,
-    which is in time order; it is closed with a link to the target; both record it. The target's
-    page link is renewed and emailed to the customer's address.
+    which is in time order; it is closed with a link to the target; both record it. A held
+    reply's unsent email moves with its message. The target's page link is renewed and emailed
+    to the customer's address.
 
     Raises MergeRefused for tickets of different customers, the same ticket, an anonymised
     one, one merged already or one with a chat not ended.
@@ -70,6 +86,7 @@ def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
         Message.objects.filter(ticket=source).order_by("pk").values_list("pk", flat=True)
     )
     Message.objects.filter(pk__in=message_ids).update(ticket=target)
+    _unsent_replies_move(message_ids, target)
     if source.status != Ticket.Status.CLOSED:
         ticket_change(ticket=source, actor=actor, status=Ticket.Status.CLOSED)
     Ticket.objects.filter(pk=source.pk).update(merged_into=target)
@@ -111,9 +128,16 @@ def ticket_merge_undo(*, merge_id: int, actor) -> TicketMerge:
     source, target = _locked(merge.source_id, merge.target_id)
     if source.merged_into_id != target.pk:
         raise MergeRefused(_("The ticket is no longer merged."))
-    Message.objects.filter(pk__in=merge.message_ids, ticket=target).update(ticket=source)
+    moved_back = list(
+        Message.objects.filter(pk__in=merge.message_ids, ticket=target).values_list("pk", flat=True)
+    )
+    Message.objects.filter(pk__in=moved_back).update(ticket=source)
+    _unsent_replies_move(moved_back, source)
     closed_status = source.status
+    # A merge recorded before a field was added to REPLY_CHANGED_FIELDS leaves it as it is.
     for field in REPLY_CHANGED_FIELDS:
+        if field not in merge.source_before:
+            continue
         value = merge.source_before[field]
         setattr(source, field, parse_datetime(value) if field in MOMENTS and value else value)
     source.merged_into = None

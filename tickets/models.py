@@ -69,6 +69,17 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Who had the ticket when it was resolved: the statistics count its solution and its rating
+    # for them, whoever has it later (tickets.daily). Set and cleared with resolved_at.
+    resolved_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("assignee when resolved"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
     # Response targets (tickets.sla), in business hours; set by ticket_create and ticket_change.
@@ -318,7 +329,8 @@ class OutboundEmail(models.Model):
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="emails", verbose_name=_("ticket")
     )
-    # The agent's reply a reply email sends; none for the other kinds.
+    # The agent's reply a reply email sends; the held reply a rating request was saved with
+    # (sent after it, withdrawn by its undo); none for the other kinds.
     note = models.ForeignKey(
         Message, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("message")
     )
@@ -654,8 +666,66 @@ class TicketDay(models.Model):
         return f"{self.day} {self.channel} {self.agent_id or '-'}"
 
 
+# The counts of TicketDay (declared on it) and of its roll-ups below; with the buckets, what
+# the statistics page sums.
+FIGURE_COUNTS = [
+    "received",
+    "solved",
+    "first_responses",
+    "first_responses_in_time",
+    "solved_in_time",
+    "rated_good",
+    "rated_bad",
+]
+FIGURE_COLUMNS = [*FIGURE_COUNTS, *FIRST_RESPONSE_BUCKETS, *RESOLUTION_BUCKETS]
+
+
+class TicketDayTotal(models.Model):
+    """One day's figures of all channels and agents together: that day's TicketDay rows summed
+    (tickets.daily keeps them with the rows), what the statistics page's charts read, one row
+    a day however many channels and agents."""
+
+    day = models.DateField(_("day"), unique=True)
+
+    class Meta:
+        verbose_name = _("day's total figures")
+        verbose_name_plural = _("days' total figures")
+
+    def __str__(self):
+        return str(self.day)
+
+
+class TicketMonth(models.Model):
+    """A calendar month's figures of one channel and one agent: that month's TicketDay rows
+    summed (tickets.daily keeps them with the rows), so a long period reads one row per month
+    it covers whole instead of one per day."""
+
+    # The month's first day.
+    month = models.DateField(_("month"))
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+
+    class Meta:
+        verbose_name = _("month's figures")
+        verbose_name_plural = _("months' figures")
+        indexes = [models.Index(fields=["month"], name="ticket_month_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.channel} {self.agent_id or '-'}"
+
+
 for _bucket in [*FIRST_RESPONSE_BUCKETS, *RESOLUTION_BUCKETS]:
     TicketDay.add_to_class(_bucket, models.PositiveIntegerField(default=0))
+for _model in (TicketDayTotal, TicketMonth):
+    for _column in FIGURE_COLUMNS:
+        _model.add_to_class(_column, models.PositiveIntegerField(default=0))
 
 
 class TicketDaysMark(models.Model):

@@ -293,6 +293,7 @@ def ticket_reply(
     is_public: bool,
     attachments: list[CheckedFile] = (),
     hold_seconds: int = 0,
+    changes: dict | None = None,
 ) -> Message:
     """Add a note with its checked attachments; a public one is emailed to the customer, the
     files attached, is the first response if first, and leaves a new or open ticket waiting for
@@ -301,6 +302,11 @@ def ticket_reply(
     With `hold_seconds` a public reply waits that long in the outbox and can be taken back
     until then (tickets.undo.ticket_reply_undo): what it changes on the ticket is recorded on
     the message, to be put back.
+
+    `changes` are tracked fields saved together with a public reply (the desk's form: "reply
+    and resolve"), made by ticket_change once the reply is written: a held reply takes them
+    back with it, and the rating request a resolution queues waits with it (sent after the
+    reply, withdrawn by its undo).
 
     Raises TicketAnonymised when the ticket has been anonymised, even since `ticket` was read.
     """
@@ -328,11 +334,17 @@ def ticket_reply(
         email.send_after = held_until
         emails_queue([email])
         events = []
+        if changes:
+            events = ticket_change(ticket=locked, actor=author, held_with=note, **changes)
+            for field in {*changes, *REPLY_CHANGED_FIELDS, "updated_at"}:
+                setattr(ticket, field, getattr(locked, field))
         if locked.status in RUNNING:
-            events = ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
+            events += ticket_change(ticket=ticket, actor=author, status=Ticket.Status.WAITING)
         if held_until is not None:
             locked.refresh_from_db(fields=REPLY_CHANGED_FIELDS)
             note.held_changes = {
+                # Put back on this ticket only: a merge may move the reply to another.
+                "ticket": locked.pk,
                 "before": before,
                 "after": ticket_fields_dump(locked),
                 "events": [event.pk for event in events],
@@ -346,6 +358,7 @@ REPLY_CHANGED_FIELDS = [
     "status",
     "first_response_at",
     "resolved_at",
+    "resolved_assignee_id",
     "closed_at",
     *SLA_FIELDS,
     "first_response_breached_at",
@@ -363,12 +376,17 @@ def ticket_fields_dump(ticket: Ticket) -> dict:
 
 
 @transaction.atomic
-def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
+def ticket_change(
+    *, ticket: Ticket, actor, held_with: Message | None = None, **changes
+) -> list[TicketEvent]:
     """Change status, priority or assignee, recording each change (who, when, from, to).
 
     A status change the table in tickets.workflow does not allow raises TransitionRefused. An
     agent taking a new ticket opens it; giving it to a colleague emails them. The response
     targets follow (tickets.sla), and a target missed before the change is recorded.
+
+    Made together with a reply held in its undo window (`held_with`), the rating request a
+    resolution queues waits with that reply, named by it: sent after it, taken back with it.
     """
     # Changed on the locked row and saved field by field, so nothing else on the ticket (an
     # anonymisation, another agent's reply) that happened since `ticket` was read is undone.
@@ -402,7 +420,15 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     _status_times(locked)
     _breaches_set(locked, breaches, events)
     ticket_sla_apply(locked, now=now)
-    fields = [*changes, "resolved_at", "closed_at", "updated_at", *SLA_FIELDS, *breaches]
+    fields = [
+        *changes,
+        "resolved_at",
+        "resolved_assignee_id",
+        "closed_at",
+        "updated_at",
+        *SLA_FIELDS,
+        *breaches,
+    ]
     locked.save(update_fields=fields)
     for field in fields:
         setattr(ticket, field, getattr(locked, field))
@@ -414,6 +440,8 @@ def ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
     resolved = any(e.field == "status" and e.new_value == Ticket.Status.RESOLVED for e in events)
     if resolved and (rating := rating_new(locked)):
         email = rating_email(locked)
+        if held_with is not None and held_with.held_until is not None:
+            email.note, email.send_after = held_with, held_with.held_until
         emails_queue([email])
         rating.email = email
         rating.save()
@@ -600,9 +628,10 @@ def _status_times(ticket: Ticket) -> None:
     done = {Ticket.Status.RESOLVED, Ticket.Status.CLOSED}
     now = timezone.now()
     if ticket.status in done:
-        ticket.resolved_at = ticket.resolved_at or now
+        if ticket.resolved_at is None:
+            ticket.resolved_at, ticket.resolved_assignee_id = now, ticket.assignee_id
     else:
-        ticket.resolved_at = None
+        ticket.resolved_at = ticket.resolved_assignee_id = None
     ticket.closed_at = (ticket.closed_at or now) if ticket.status == Ticket.Status.CLOSED else None
 
 

@@ -1,4 +1,5 @@
 import math
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from io import StringIO
 
@@ -13,7 +14,16 @@ from tickets.daily import (
     ticket_days_rebuild,
     ticket_days_update,
 )
-from tickets.models import Message, Rating, Ticket, TicketDay, TicketDaysMark
+from tickets.models import (
+    FIGURE_COLUMNS,
+    Message,
+    Rating,
+    Ticket,
+    TicketDay,
+    TicketDaysMark,
+    TicketDayTotal,
+    TicketMonth,
+)
 from tickets.services import ticket_change, ticket_reply
 
 DAY_ONE = datetime(2026, 11, 2, 10, 0)  # a Monday, local time
@@ -182,3 +192,84 @@ def test_worker_upkeep_brings_the_figures_up_to_date(ticket_at, run_worker_run):
     run_worker_run()
 
     assert TicketDay.objects.get(day=timezone.localdate(), channel="email").received == 1
+
+
+def summed_here() -> tuple[dict, dict]:
+    """The roll-ups as the daily rows give them, summed in Python: per day, per month,
+    channel and agent."""
+    days, months = defaultdict(Counter), defaultdict(Counter)
+    for row in TicketDay.objects.values("day", "channel", "agent_id", *FIGURE_COLUMNS):
+        figures = Counter({name: row[name] for name in FIGURE_COLUMNS})
+        days[row["day"]].update(figures)
+        months[(row["day"].replace(day=1), row["channel"], row["agent_id"])].update(figures)
+    return _plain(days), _plain(months)
+
+
+def rolled_up() -> tuple[dict, dict]:
+    days = {row.pop("day"): row for row in TicketDayTotal.objects.values("day", *FIGURE_COLUMNS)}
+    months = {
+        (row.pop("month"), row.pop("channel"), row.pop("agent_id")): row
+        for row in TicketMonth.objects.values("month", "channel", "agent_id", *FIGURE_COLUMNS)
+    }
+    return _plain(days), _plain(months)
+
+
+def _plain(rows: dict) -> dict:
+    return {key: {name: figures[name] for name in FIGURE_COLUMNS} for key, figures in rows.items()}
+
+
+def test_rebuild_rolls_the_days_up_per_day_and_month(db, ticket_at, agent):
+    ticket_at(created=at(0), responded=at(0, hours=2), resolved=at(3))
+    ticket_at(created=at(1), responded=at(2), channel="email", assignee=agent)
+    ticket_at(created=at(27), responded=at(28), resolved=at(33))  # into December
+
+    ticket_days_rebuild()
+
+    assert rolled_up() == summed_here()
+    assert len(rolled_up()[1]) == 3  # November form and email, December form
+    assert TicketDayTotal.objects.get(day=at(0).date()).received == 1
+
+
+def test_update_keeps_the_roll_ups_of_the_changed_days_and_months(db, ticket_at, agent):
+    ticket_at(created=at(0), responded=at(0, hours=2), resolved=at(3))
+    old = ticket_at(created=at(-40), responded=at(-39))
+    ticket_days_update()
+    kept_month = TicketMonth.objects.get(month=at(0).date().replace(day=1))
+    # Changed long before the mark (its overlap): the next run leaves their days alone.
+    Ticket.objects.update(updated_at=at(-60))
+
+    ticket_at(created=timezone.now(), assignee=agent)
+    ticket_change(ticket=old, actor=None, status=Ticket.Status.RESOLVED)
+    ticket_days_update()
+
+    assert rolled_up() == summed_here()
+    assert TicketDayTotal.objects.get(day=timezone.localdate()).received == 1
+    # A month no change touched keeps its row.
+    assert TicketMonth.objects.filter(pk=kept_month.pk).exists()
+
+
+def test_solution_and_rating_stay_with_the_agent_who_had_the_ticket_then(
+    db, make_ticket, agent, django_user_model
+):
+    colleague = django_user_model.objects.create_user("ola", "ola@example.no", is_staff=True)
+    ticket = make_ticket()
+    ticket_change(ticket=ticket, actor=agent, assignee=agent)
+    ticket_change(ticket=ticket, actor=agent, status=Ticket.Status.RESOLVED)
+    Rating.objects.filter(ticket=ticket).update(score="good", rated_at=timezone.now())
+
+    # Given to a colleague afterwards: in and answered move, solved and satisfied stay.
+    ticket_change(ticket=ticket, actor=agent, assignee=colleague)
+    ticket_days_update()
+
+    today = timezone.localdate()
+    mine, theirs = (TicketDay.objects.get(day=today, agent=user) for user in (agent, colleague))
+    assert (mine.received, mine.solved, mine.rated_good) == (0, 1, 1)
+    assert (theirs.received, theirs.solved, theirs.rated_good) == (1, 0, 0)
+
+    # Opened again and resolved by the colleague: the solution is theirs now.
+    ticket_change(ticket=ticket, actor=colleague, status=Ticket.Status.OPEN)
+    ticket_change(ticket=ticket, actor=colleague, status=Ticket.Status.RESOLVED)
+    ticket_days_update()
+
+    assert TicketDay.objects.get(day=today, agent=colleague).solved == 1
+    assert not TicketDay.objects.filter(day=today, agent=agent, solved__gt=0).exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tickets.inbound import inbound_file
 from tickets.merge import MergeRefused, ticket_merge_undo, tickets_merge
 from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
+from tickets.references import reply_address
 from tickets.services import (
     PAGE_LINK_RESEND_MINUTES,
     ticket_change,
@@ -18,6 +19,7 @@ from tickets.services import (
 )
 from tickets.tests.inbound_corpus import message
 from tickets.tests.test_admin import change_url
+from tickets.undo import ticket_reply_undo
 
 FIELDS = [f.attname for f in Ticket._meta.concrete_fields if f.attname != "updated_at"]
 
@@ -400,3 +402,45 @@ def test_undo_of_no_merge_is_not_found(agent_client):
     response = agent_client.post(reverse("admin:tickets_ticket_merge_undo", args=[999]))
 
     assert response.status_code == 404
+
+
+def test_held_reply_merged_away_is_sent_from_the_surviving_ticket_and_back_on_undo(
+    make_ticket, agent
+):
+    surviving = make_ticket(message="Fakturaen mangler")
+    merged = make_ticket(message="Skrev i går")
+    note = ticket_reply(ticket=merged, author=agent, body="Svar", is_public=True, hold_seconds=30)
+
+    merge = tickets_merge(source=merged, target=surviving, actor=agent)
+
+    email = OutboundEmail.objects.get(note=note)
+    assert email.ticket == surviving
+    assert surviving.reference in email.subject
+    assert merged.reference not in email.subject
+    assert email.reply_to == reply_address(surviving.reference)
+    assert email.send_after is not None
+
+    ticket_merge_undo(merge_id=merge.pk, actor=agent)
+
+    email.refresh_from_db()
+    assert email.ticket == merged
+    assert merged.reference in email.subject
+    assert email.reply_to == reply_address(merged.reference)
+
+
+def test_undo_of_a_held_reply_merged_away_changes_nothing_on_its_new_ticket(make_ticket, agent):
+    surviving = make_ticket(message="Fakturaen mangler")
+    ticket_change(ticket=surviving, actor=agent, status=Ticket.Status.WAITING)
+    merged = make_ticket(message="Skrev i går")
+    ticket_change(ticket=merged, actor=agent, status=Ticket.Status.OPEN)
+    # Open to waiting: what the surviving ticket already is.
+    note = ticket_reply(ticket=merged, author=agent, body="Svar", is_public=True, hold_seconds=30)
+    tickets_merge(source=merged, target=surviving, actor=agent)
+    before = state(surviving)
+
+    ticket_reply_undo(message_id=note.pk, agent=agent)
+
+    assert state(surviving) == before
+    assert TicketEvent.objects.filter(ticket=surviving, field="status").count() == 1
+    assert not OutboundEmail.objects.filter(note=note).exists()
+    assert not Message.objects.filter(pk=note.pk).exists()

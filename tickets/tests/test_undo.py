@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import Message, OutboundEmail, Ticket, TicketEvent
+from tickets.models import Message, OutboundEmail, Rating, Ticket, TicketEvent
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
 # The worker claims and sends emails in transactions of its own (see worker_run).
@@ -41,9 +41,9 @@ def desk(client, django_user_model):
     return client
 
 
-def reply_post(client, ticket, body="Fakturaen er sendt på nytt."):
+def reply_post(client, ticket, body="Fakturaen er sendt på nytt.", **fields):
     data = change_form_data(
-        client, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": body}
+        client, ticket, **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": body}, **fields
     )
     data["_continue"] = data.pop("_save")
     return client.post(change_url(ticket), data)
@@ -137,6 +137,62 @@ def test_undo_within_the_window_removes_the_reply_and_nothing_is_sent(
     assert not TicketEvent.objects.filter(field="status").exists()
 
 
+def test_reply_saved_with_resolved_holds_its_rating_request_with_it(
+    desk, make_ticket_row, smtp_server, worker_run
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+
+    reply_post(desk, ticket, body="Løst!", status=Ticket.Status.RESOLVED)
+
+    note = Message.objects.get(kind=Message.Kind.PUBLIC)
+    rating_email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.RATING)
+    assert (rating_email.note, rating_email.send_after) == (note, note.held_until)
+    assert Rating.objects.get().email == rating_email
+    assert snapshot(ticket)["status"] == Ticket.Status.RESOLVED
+    worker_run()
+    assert smtp_server.messages == []
+    # Once the window is over: the reply, then the question about it.
+    window_passes()
+    worker_run()
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert len(subjects) == 2
+    assert "Svar" in subjects[0] and "Hvordan" in subjects[1]
+
+
+def test_undo_of_a_reply_saved_with_resolved_withdraws_the_rating_request(
+    desk, make_ticket_row, smtp_server, worker_run
+):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    opened = snapshot(ticket)
+    reply_post(desk, ticket, body="Løst!", status=Ticket.Status.RESOLVED)
+    note = Message.objects.get(kind=Message.Kind.PUBLIC)
+
+    desk.post(undo_url(ticket, note))
+    window_passes()
+    worker_run()
+
+    assert smtp_server.messages == []
+    assert not OutboundEmail.objects.exists()
+    assert not Rating.objects.exists()
+    # Undone whole, as the reply's own change to waiting is: status and times as before.
+    assert snapshot(ticket) == opened
+    assert not TicketEvent.objects.filter(field="status").exists()
+
+    # Resolved again (with no rating left from the undone one), the customer is asked.
+    reply_post(desk, ticket, body="Løst nå", status=Ticket.Status.RESOLVED)
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.RATING).count() == 1
+
+
+def test_status_saved_without_a_reply_is_changed_at_once(desk, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    data = change_form_data(desk, ticket, status=Ticket.Status.RESOLVED)
+
+    desk.post(change_url(ticket), data)
+
+    assert snapshot(ticket)["status"] == Ticket.Status.RESOLVED
+    assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.RATING).send_after is None
+
+
 def test_undone_reply_text_is_back_in_the_reply_box_as_a_reply(desk, make_ticket_row):
     ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
     reply_post(desk, ticket, body="Hei Kari, <script>x</script> her er svaret.")
@@ -200,6 +256,30 @@ def test_another_agent_cannot_undo_my_reply(desk, make_ticket_row, django_user_m
 
     assert Message.objects.filter(pk=note.pk).exists()
     assert OutboundEmail.objects.get().send_after is not None
+
+
+def test_every_agent_sees_a_held_reply_as_waiting_until_it_is_sent(
+    desk, make_ticket_row, django_user_model, smtp_server, worker_run
+):
+    from django.test import Client
+
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    reply_post(desk, ticket, body="Svaret vårt")
+    other = Client()
+    other.force_login(_agent(django_user_model, "ola.agent"))
+
+    held = other.get(change_url(ticket)).text
+    assert "Svar til kunden – venter på sending (kan angres til kl. " in held
+    assert "Svar til kunden – venter på sending (kan angres" in desk.get(change_url(ticket)).text
+    # The window is over, the worker has not sent it yet: still not sent.
+    window_passes()
+    assert "Svar til kunden – venter på sending</strong>" in other.get(change_url(ticket)).text
+    worker_run()
+
+    sent = other.get(change_url(ticket)).text
+    assert len(smtp_server.messages) == 1
+    assert "venter på sending" not in sent
+    assert "Svar til kunden</div>" in sent
 
 
 def test_ticket_page_shows_the_held_reply_with_undo_to_its_author_only(desk, make_ticket_row):
