@@ -118,6 +118,7 @@ def _tickets(query: Q | None):
         "assignee_id",
         "resolved_assignee_id",
         "first_channel",
+        "merged_into_id",
     )
 
 
@@ -141,7 +142,11 @@ def _figures(tickets, ratings, days: set[date] | None) -> dict[tuple, Figures]:
         return figures[(day, channel or "", agent)]
 
     for row in tickets:
-        created, responded, response_due, resolved, resolution_due, agent, solver, channel = row
+        created, responded, response_due, resolved, resolution_due, agent, solver, channel = row[:8]
+        # A ticket merged into another came in, but was closed as a duplicate, not solved: its
+        # question is solved (or not) on the ticket it joined.
+        if row[8] is not None:
+            resolved = None
         # Solved (and rated) for whoever had it then; unassigned then, or resolved before that
         # was recorded: its agent now.
         solver = solver or agent

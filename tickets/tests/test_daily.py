@@ -273,3 +273,14 @@ def test_solution_and_rating_stay_with_the_agent_who_had_the_ticket_then(
 
     assert TicketDay.objects.get(day=today, agent=colleague).solved == 1
     assert not TicketDay.objects.filter(day=today, agent=agent, solved__gt=0).exists()
+
+
+def test_a_ticket_merged_into_another_came_in_but_is_not_counted_as_solved(db, ticket_at):
+    kept = ticket_at(created=at(0), responded=at(0, hours=1), resolved=at(1))
+    duplicate = ticket_at(created=at(0, hours=2), resolved=at(1, hours=1))
+    Ticket.objects.filter(pk=duplicate.pk).update(merged_into=kept)
+
+    ticket_days_rebuild()
+
+    assert sum(row.received for row in TicketDay.objects.filter(day=at(0).date())) == 2
+    assert sum(row.solved for row in TicketDay.objects.filter(day=at(1).date())) == 1
