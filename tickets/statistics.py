@@ -438,7 +438,8 @@ def _csv_response(report: Report) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([_("group"), _("name"), *(str(label) for _name, label in CSV_COLUMNS)])
     rows = [(_("total"), _("All"), report.total)]
-    rows += [(report.step, f"{key:%Y-%m-%d}", sums) for key, sums in report.periods]
+    step = {"day": _("day"), "week": _("week")}[report.step]
+    rows += [(step, f"{key:%Y-%m-%d}", sums) for key, sums in report.periods]
     rows += [(_("channel"), name, sums) for name, sums in report.channels]
     rows += [(_("agent"), name, sums) for name, sums in report.agents]
     for group, name, sums in rows:

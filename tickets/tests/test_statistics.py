@@ -279,7 +279,7 @@ def test_csv_download_has_totals_days_channels_and_agents(agent_client, agents):
     assert header[:4] == ["gruppe", "navn", "inn", "løst"]
     assert total[:3] == ["totalt", "Alle", "30"]
     groups = {row[0] for row in rows[2:]}
-    assert groups == {"day", "kanal", "saksbehandler"}
+    assert groups == {"dag", "kanal", "saksbehandler"}
     assert {row[1] for row in rows if row[0] == "saksbehandler"} >= {"Agent 0", "Agent 1"}
 
 
