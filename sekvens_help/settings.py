@@ -226,6 +226,10 @@ CHAT_ADDRESS_RATE_LIMIT = env.str("CHAT_ADDRESS_RATE_LIMIT", default="60/m")
 CHAT_MESSAGE_RATE_LIMIT = env.str("CHAT_MESSAGE_RATE_LIMIT", default="30/m")
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
 CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
+# A live chat whose customer's page was not heard from (socket, heartbeat, message) for this
+# long is ended by the worker as left by the customer; its ticket goes on by email. Keep it well
+# over a minute: the page pings every 30 s and "last seen" is written once a minute at most.
+CHAT_ABANDON_SECONDS = env.int("CHAT_ABANDON_SECONDS", default=600)
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

@@ -3,13 +3,16 @@
 broadcasts after the commit; these relay the broadcasts to their sockets.
 
 Client to server, JSON with a "type": customer: hello {last_id}, message {body, client_id},
-typing, end {transcript}; agent: hello, ping, availability {online}, watch {chat, last_id},
+typing, ping, end {transcript}; agent: hello, ping, availability {online}, watch {chat, last_id},
 take {chat}, message {chat, body, client_id}, typing {chat}, read {chat, upto}, end {chat}.
 """
+
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
@@ -20,6 +23,9 @@ from tickets.services import TicketAnonymised
 # Closing codes the page reads: this token opens nothing (start again), not allowed.
 CLOSE_UNKNOWN = 4404
 CLOSE_FORBIDDEN = 4403
+# The customer's "last seen" is written at most this often, however many messages come: enough
+# for CHAT_ABANDON_SECONDS (minutes), one write a minute per open chat (chat.js pings every 30 s).
+SEEN_WRITE_EVERY = timedelta(seconds=60)
 
 
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
@@ -33,12 +39,19 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.group = chats.chat_group(self.chat.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self._seen()
 
     async def disconnect(self, code):
         if getattr(self, "chat", None) is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def _seen(self):
+        if timezone.now() - self.chat.customer_seen_at >= SEEN_WRITE_EVERY:
+            await database_sync_to_async(chats.chat_customer_seen)(chat=self.chat)
+
     async def receive_json(self, content, **kwargs):
+        # Whatever the customer sends (a "ping" too) says they are still there.
+        await self._seen()
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
             await self._replay(_int(content.get("last_id")))

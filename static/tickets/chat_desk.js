@@ -161,7 +161,7 @@
 
   function showState(data) {
     var mine = data.agent_id !== null && data.agent_id === Number(text.meId);
-    holder.textContent = data.state === "ended" ? text.textEnded
+    holder.textContent = data.abandoned ? text.textLeft : data.state === "ended" ? text.textEnded
       : mine ? text.textMine : data.agent ? fill(text.textHas, { name: data.agent }) : text.textNobody;
     takeButton.hidden = Boolean(data.agent) || data.state === "ended";
     endButton.hidden = data.state === "ended";
