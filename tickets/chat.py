@@ -136,7 +136,8 @@ def chat_start(
             confirm=False,
         )
         chat = Chat.objects.create(ticket=ticket)
-        _broadcast(AGENTS_GROUP, {"type": "queue.new", "chat": chat.pk})
+        # The name is the agents' notification's text: who is waiting.
+        _broadcast(AGENTS_GROUP, {"type": "queue.new", "chat": chat.pk, "name": ticket.name})
     return chat, chat_token(ticket.reference, ticket.access_key)
 
 

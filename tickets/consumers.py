@@ -193,7 +193,7 @@ class AgentDeskConsumer(AsyncJsonWebsocketConsumer):
         await self._queue()
 
     async def queue_new(self, event):
-        await self.send_json({"type": "new_chat", "chat": event["chat"]})
+        await self.send_json({"type": "new_chat", "chat": event["chat"], "name": event["name"]})
         await self._queue()
 
     async def chat_message(self, event):

@@ -60,7 +60,7 @@
       showQueue(data.chats);
       showAvailability(data.online);
     } else if (data.type === "new_chat") {
-      notify();
+      notify(data);
     } else if (data.type === "messages" && data.chat === chatId) {
       data.messages.forEach(addMessage);
       markRead();
@@ -119,7 +119,7 @@
     notifyButton.setAttribute("aria-pressed", String(on));
     if (on && "Notification" in window && Notification.permission === "default") { Notification.requestPermission(); }
   });
-  function notify() {
+  function notify(data) {
     if (!notifyOn()) { return; }
     try {
       var audio = new (window.AudioContext || window.webkitAudioContext)();
@@ -129,7 +129,9 @@
       tone.start();
       tone.stop(audio.currentTime + 0.2);
     } catch (e) { /* no audio */ }
-    if ("Notification" in window && Notification.permission === "granted") { new Notification(text.textNew); }
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification(text.textNew, { body: data.name, tag: "sekvens-chat-" + data.chat });
+    }
   }
 
   if (!chatId) { connect(); return; }

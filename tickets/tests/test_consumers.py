@@ -285,6 +285,7 @@ def test_new_chat_is_announced_to_online_agents(transactional_db, agent):
 
     announced, queue = async_to_sync(scenario)()
 
+    assert announced["name"] == "Per"
     assert [row["chat"] for row in queue["chats"]] == [announced["chat"]]
     assert queue["chats"][0]["state"] == "waiting"
 
