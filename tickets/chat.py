@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_ratelimit.core import is_ratelimited
@@ -261,9 +261,11 @@ def chats_abandoned_end(*, now=None) -> int:
     answered by email. Returns how many were ended."""
     now = now or timezone.now()
     since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS)
-    gone = Q(customer_seen_at__lt=since) & ~Q(
-        ticket__messages__kind=Message.Kind.CUSTOMER, ticket__messages__created_at__gte=since
+    # The customer's own message, not an agent's reply to a customer who has gone.
+    said = Message.objects.filter(
+        ticket=OuterRef("pk"), kind=Message.Kind.CUSTOMER, created_at__gte=since
     )
+    gone = Q(customer_seen_at__lt=since) & ~Exists(said)
     live = Chat.objects.exclude(state=Chat.State.ENDED)
     ended = 0
     for chat_id, state in live.filter(gone).values_list("pk", "state"):

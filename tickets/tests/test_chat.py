@@ -317,11 +317,12 @@ def test_a_taken_chat_whose_customer_is_gone_is_left_and_answered_by_email(
     agent_client, agent, settings
 ):
     chat, _ = start()
-    chat_agent_post(chat=chat, agent=agent, body="Hei, jeg ser på det.")
     now = timezone.now()
     gone_since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS + 1)
     Message.objects.filter(ticket=chat.pk).update(created_at=gone_since)
     seen(chat, gone_since)
+    # The agent's answer came just now, to a customer who had gone already.
+    chat_agent_post(chat=chat, agent=agent, body="Hei, jeg ser på det.")
 
     assert chats_abandoned_end(now=now) == 1
 
