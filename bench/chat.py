@@ -7,16 +7,20 @@ chats and answer each message at once. A round trip is from the customer's send 
 answer arriving back, both stored in the database on the way. Messages lost (no answer within
 the timeout) and doubled (one id delivered twice to a socket) are counted. The baseline, run on
 the same server and connections in the same run, is an echo socket through the same middleware:
-the ratio is the chat's median round trip over the echo's.
+the ratio is the chat's median round trip over the echo's. A socket the server closes before the
+end is counted by its close code and reason, and the servers' logged exceptions (what a 1011
+close means) are summed up after the run.
 
 Run under the shared lock: flock /tmp/sekvens-bench.lock .venv/bin/python bench/chat.py
 """
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -33,6 +37,8 @@ from websockets.asyncio.client import connect  # noqa: E402
 from bench.common import HOST, ROOT, BenchError, environment, free_port, manage  # noqa: E402
 
 SEED = ROOT / "fixtures" / "hjelp-og-support.md"
+# A line of daphne's log that starts a record: its time, or an access-log line's client address.
+NEXT_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d[ T]|\d+\.\d+\.\d+\.\d+:\d+ )")
 AGENT_SOCKETS = 10
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 # Nothing in the benchmark may be refused by the chat's abuse limits: every client is 127.0.0.1.
@@ -156,7 +162,14 @@ async def chat_round(
                     json.dumps({"type": "message", "chat": data["chat"], "body": "re " + body})
                 )
 
-    agent_tasks = [asyncio.create_task(agent_loop(ws)) for ws in agents]
+    async def agent_guarded(ws) -> None:
+        # A server that closes an agent's socket ends its loop; the close is counted below.
+        try:
+            await agent_loop(ws)
+        except websockets.exceptions.ConnectionClosed:
+            pass
+
+    agent_tasks = [asyncio.create_task(agent_guarded(ws)) for ws in agents]
     customers = []
     for _chat_id, token in tokens:
         customers.append(
@@ -173,6 +186,12 @@ async def chat_round(
         seen: set[int] = set()
 
         async def reader() -> None:
+            try:
+                await read()
+            except websockets.exceptions.ConnectionClosed:
+                pass
+
+        async def read() -> None:
             nonlocal doubled
             async for raw in ws:
                 data = json.loads(raw)
@@ -193,10 +212,10 @@ async def chat_round(
             future = asyncio.get_running_loop().create_future()
             waiting["re " + body] = future
             started = time.perf_counter()
-            await ws.send(json.dumps({"type": "message", "body": body, "client_id": body}))
             try:
+                await ws.send(json.dumps({"type": "message", "body": body, "client_id": body}))
                 times.append(await asyncio.wait_for(future, 15) - started)
-            except TimeoutError:
+            except (TimeoutError, websockets.exceptions.ConnectionClosed):
                 waiting.pop("re " + body, None)
                 lost += 1
         await asyncio.sleep(0.5)
@@ -207,8 +226,39 @@ async def chat_round(
     elapsed = time.perf_counter() - started
     for task in agent_tasks:
         task.cancel()
+    # Before our own closes: what the server (or the network) closed, by code and reason.
+    closed = collections.Counter(
+        f"{kind} {ws.close_code} {ws.close_reason or '-'}"
+        for kind, group in [("customer", customers), ("agent", agents)]
+        for ws in group
+        if ws.close_code is not None
+    )
     await asyncio.gather(*(ws.close() for ws in [*customers, *agents]))
-    return {"times": times, "lost": lost, "doubled": doubled, "elapsed": elapsed}
+    return {"times": times, "lost": lost, "doubled": doubled, "elapsed": elapsed, "closed": closed}
+
+
+def server_errors(log_path: Path) -> str:
+    """The exceptions daphne logged (an application's exception closes its socket with 1011):
+    how many of each, by the traceback's last line, and the first traceback."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    starts = [i for i, line in enumerate(lines) if "Exception inside application" in line]
+    if not starts:
+        return ""
+    kinds: collections.Counter = collections.Counter()
+    first: list[str] = []
+    for start in starts:
+        # A traceback runs until the next log record (a time) or access-log line (an address).
+        end = next(
+            (i for i in range(start + 1, len(lines)) if NEXT_RECORD.match(lines[i])), len(lines)
+        )
+        block = lines[start:end]
+        unindented = [line for line in block[1:] if line and not line[0].isspace()]
+        kinds[unindented[-1] if unindented else block[0]] += 1
+        first = first or block[:60]
+    found = [f"  {log_path.name}: {len(starts)} exceptions inside the application"]
+    found += [f"    {count} x {kind}" for kind, count in kinds.most_common(5)]
+    found += ["    the first:", *(f"      {line}" for line in first)]
+    return "\n".join(found)
 
 
 def summary(name: str, chat: dict, echo: list[float], connections: int, messages: int) -> str:
@@ -221,7 +271,8 @@ def summary(name: str, chat: dict, echo: list[float], connections: int, messages
         f" {rate:.0f} stored messages/s\n"
         f"  {'':<24} round trip p50 {p50:.1f} ms, p99 {p99:.1f} ms;"
         f" echo p50 {echo50:.1f} ms; chat/echo p50 {p50 / echo50:.1f}\n"
-        f"  {'':<24} lost {chat['lost']}, doubled {chat['doubled']}"
+        f"  {'':<24} lost {chat['lost']}, doubled {chat['doubled']}; closed by the server:"
+        f" {', '.join(f'{n} x {what}' for what, n in chat['closed'].items()) or 'none'}"
     )
 
 
@@ -258,7 +309,9 @@ async def layer_run(name: str, var_dir: Path, args, *, redis: bool) -> str:
                 server.kill()
                 server.wait()
     total = args.connections * args.messages
-    return summary(name, chat, echo, args.connections + AGENT_SOCKETS, total)
+    errors = [server_errors(var_dir / f"daphne-{name}-{port}.log") for port in ports]
+    result = summary(name, chat, echo, args.connections + AGENT_SOCKETS, total)
+    return "\n".join([result, *(e for e in errors if e)])
 
 
 def main() -> int:
@@ -289,7 +342,7 @@ def main() -> int:
         except BenchError as error:
             say(f"\nFAIL: {error}")
             for log in sorted(Path(var_dir).glob("daphne-*.log")):
-                say(f"{log.name}:\n{log.read_text()[-2000:]}")
+                say(server_errors(log) or f"{log.name}:\n{log.read_text()[-2000:]}")
             return 1
     say()
     for line in results:

@@ -229,6 +229,10 @@ CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
 # Frames (messages, typing, hello, ping) one chat socket may send in 10 seconds before it is
 # closed: far above what a person types, a cap on what a script costs the server.
 CHAT_SOCKET_FRAME_LIMIT = env.int("CHAT_SOCKET_FRAME_LIMIT", default=60)
+# A live chat whose customer's page was not heard from (socket, heartbeat, message) for this
+# long is ended by the worker as left by the customer; its ticket goes on by email. Keep it well
+# over a minute: the page pings every 30 s and "last seen" is written once a minute at most.
+CHAT_ABANDON_SECONDS = env.int("CHAT_ABANDON_SECONDS", default=600)
 # A contact form post is a few kilobytes; refuse bodies far past that before parsing them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 

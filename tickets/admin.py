@@ -342,6 +342,9 @@ class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
             return _("created by an agent, from")
         if event.field == "merged_from":
             return _("merged from")
+        if event.field == "chat":
+            # From its state ("waiting", "active") to "abandoned": the worker ended it.
+            return _("chat left by the customer")
         try:
             return Ticket._meta.get_field(event.field).verbose_name
         except FieldDoesNotExist:

@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_ratelimit.core import is_ratelimited
@@ -26,6 +27,7 @@ from tickets.models import (
     ChatSettings,
     Message,
     Ticket,
+    TicketEvent,
 )
 from tickets.references import chat_token, chat_token_read
 from tickets.services import (
@@ -133,7 +135,8 @@ def chat_start(
             confirm=False,
         )
         chat = Chat.objects.create(ticket=ticket)
-        _broadcast(AGENTS_GROUP, {"type": "queue.new", "chat": chat.pk})
+        # The name is the agents' notification's text: who is waiting.
+        _broadcast(AGENTS_GROUP, {"type": "queue.new", "chat": chat.pk, "name": ticket.name})
     return chat, chat_token(ticket.reference, ticket.access_key)
 
 
@@ -255,6 +258,47 @@ def chat_sockets_close(*, ticket_id: int) -> None:
     _broadcast(chat_group(ticket_id), {"type": "chat.revoked"})
 
 
+def chat_customer_seen(*, chat: Chat, now=None) -> None:
+    """The customer's socket is open (connected, or a message or heartbeat came): renew when
+    they were last seen. The consumer calls it at most every SEEN_WRITE_SECONDS, not per message."""
+    now = now or timezone.now()
+    Chat.objects.filter(pk=chat.pk).update(customer_seen_at=now)
+    chat.customer_seen_at = now
+
+
+def chats_abandoned_end(*, now=None) -> int:
+    """End the live chats whose customer is gone: no socket seen and no message from them for
+    CHAT_ABANDON_SECONDS (they closed the page). Waiting or taken, each leaves the live queue as
+    left by the customer, with an entry in its history; the ticket stays as it is, to be
+    answered by email. Returns how many were ended."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS)
+    # The customer's own message, not an agent's reply to a customer who has gone.
+    said = Message.objects.filter(
+        ticket=OuterRef("pk"), kind=Message.Kind.CUSTOMER, created_at__gte=since
+    )
+    gone = Q(customer_seen_at__lt=since) & ~Exists(said)
+    live = Chat.objects.exclude(state=Chat.State.ENDED)
+    ended = 0
+    for chat_id, state in live.filter(gone).values_list("pk", "state"):
+        with transaction.atomic():
+            # Conditional: a worker beside this one, an agent's "end" or the customer coming
+            # back in the meantime leaves it alone, so a chat is ended once.
+            if not live.filter(gone, pk=chat_id, state=state).update(
+                state=Chat.State.ENDED, ended_at=now, is_abandoned=True
+            ):
+                continue
+            TicketEvent.objects.create(
+                ticket_id=chat_id, field="chat", old_value=state, new_value="abandoned"
+            )
+            chat = Chat.objects.select_related("ticket__assignee").get(pk=chat_id)
+            _broadcast(chat_group(chat_id), {"type": "chat.state", **chat_state_data(chat)})
+            ended += 1
+    if ended:
+        _broadcast(AGENTS_GROUP, {"type": "queue.changed"})
+    return ended
+
+
 def chat_read(*, chat: Chat, upto: int) -> None:
     """An agent has seen the customer's messages up to this id: the customer's "read" state."""
     updated = Chat.objects.filter(pk=chat.pk, read_upto__lt=upto).update(read_upto=upto)
@@ -294,6 +338,7 @@ def chat_state_data(chat: Chat) -> dict:
         "agent_id": agent.pk if agent else None,
         "agent_first_name": agent.first_name if agent else "",
         "read_upto": chat.read_upto,
+        "abandoned": chat.is_abandoned,
     }
 
 
@@ -358,7 +403,7 @@ def _locked(chat: Chat) -> Ticket:
     )
     if locked.anonymised_at is not None:
         raise TicketAnonymised(locked.reference)
-    chat.refresh_from_db(fields=["state", "ended_at", "taken_at", "read_upto"])
+    chat.refresh_from_db(fields=["state", "ended_at", "taken_at", "read_upto", "is_abandoned"])
     return locked
 
 

@@ -3,15 +3,17 @@
 broadcasts after the commit; these relay the broadcasts to their sockets.
 
 Client to server, JSON with a "type": customer: hello {last_id}, message {body, client_id},
-typing, end {transcript}; agent: hello, ping, availability {online}, watch {chat, last_id},
+typing, ping, end {transcript}; agent: hello, ping, availability {online}, watch {chat, last_id},
 take {chat}, message {chat, body, client_id}, typing {chat}, read {chat, upto}, end {chat}.
 """
 
 import time
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
@@ -26,6 +28,9 @@ CLOSE_FLOODING = 4429
 # Every frame costs work (a hello reads the thread, typing fans out to the agents): a socket
 # sending more than CHAT_SOCKET_FRAME_LIMIT of them in this many seconds is closed.
 FRAME_WINDOW_SECONDS = 10
+# The customer's "last seen" is written at most this often, however many messages come: enough
+# for CHAT_ABANDON_SECONDS (minutes), one write a minute per open chat (chat.js pings every 30 s).
+SEEN_WRITE_EVERY = timedelta(seconds=60)
 
 
 class FrameBudget:
@@ -65,12 +70,19 @@ class CustomerChatConsumer(BudgetedConsumer):
         self.group = chats.chat_group(self.chat.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self._seen()
 
     async def disconnect(self, code):
         if getattr(self, "chat", None) is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def _seen(self):
+        if timezone.now() - self.chat.customer_seen_at >= SEEN_WRITE_EVERY:
+            await database_sync_to_async(chats.chat_customer_seen)(chat=self.chat)
+
     async def receive_json(self, content, **kwargs):
+        # Whatever the customer sends (a "ping" too) says they are still there.
+        await self._seen()
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
             await self._replay(_int(content.get("last_id")))
@@ -217,7 +229,7 @@ class AgentDeskConsumer(BudgetedConsumer):
         await self._queue()
 
     async def queue_new(self, event):
-        await self.send_json({"type": "new_chat", "chat": event["chat"]})
+        await self.send_json({"type": "new_chat", "chat": event["chat"], "name": event["name"]})
         await self._queue()
 
     async def chat_message(self, event):

@@ -510,12 +510,20 @@ class Chat(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     # The newest customer message an agent has seen: the customer's "read" delivery state.
     read_upto = models.PositiveBigIntegerField(default=0)
+    # When the customer's socket was last heard from (renewed at most every few seconds, not per
+    # message): a chat not heard from for CHAT_ABANDON_SECONDS is ended as left by the customer.
+    customer_seen_at = models.DateTimeField(_("customer last seen"), default=timezone.now)
+    # Set when the worker ended it so: the customer closed the page and never came back.
+    is_abandoned = models.BooleanField(_("left by the customer"), default=False)
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("chat")
         verbose_name_plural = _("chats")
-        indexes = [models.Index(fields=["state", "created_at"], name="chat_state")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="chat_state"),
+            models.Index(fields=["state", "customer_seen_at"], name="chat_customer_seen"),
+        ]
 
     def __str__(self):
         return str(self.ticket_id)

@@ -45,6 +45,7 @@
   var formToken = "";
   var typingTimer = null;
   var typingSent = 0;
+  var heartbeat = null;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (error) { return {}; }
@@ -182,10 +183,14 @@
       connection.textContent = "";
       socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
       outbox.splice(0).forEach(send);
+      // "Still here" while the page is open, so a quiet chat is not taken for one left.
+      clearInterval(heartbeat);
+      heartbeat = setInterval(function () { send({ type: "ping" }); }, 30000);
     });
     socket.addEventListener("message", function (event) { receive(JSON.parse(event.data)); });
     socket.addEventListener("close", function (event) {
       socket = null;
+      clearInterval(heartbeat);
       // The chat's link was renewed or the ticket erased: say so, rather than vanish silently.
       if (event.code === 4404) {
         var had = Boolean(state.token);

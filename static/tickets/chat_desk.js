@@ -66,7 +66,7 @@
       showAvailability(data.online);
     } else if (data.type === "new_chat") {
       announce.textContent = text.textNew;
-      notify();
+      notify(data);
     } else if (data.type === "messages" && data.chat === chatId) {
       data.messages.forEach(addMessage);
       markRead();
@@ -132,7 +132,7 @@
     notifyButton.setAttribute("aria-pressed", String(on));
     if (on && "Notification" in window && Notification.permission === "default") { Notification.requestPermission(); }
   });
-  function notify() {
+  function notify(data) {
     if (!notifyOn()) { return; }
     try {
       var audio = new (window.AudioContext || window.webkitAudioContext)();
@@ -142,7 +142,9 @@
       tone.start();
       tone.stop(audio.currentTime + 0.2);
     } catch (e) { /* no audio */ }
-    if ("Notification" in window && Notification.permission === "granted") { new Notification(text.textNew); }
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification(text.textNew, { body: data.name, tag: "sekvens-chat-" + data.chat });
+    }
   }
 
   if (!chatId) { connect(); return; }
@@ -174,7 +176,7 @@
 
   function showState(data) {
     var mine = data.agent_id !== null && data.agent_id === Number(text.meId);
-    holder.textContent = data.state === "ended" ? text.textEnded
+    holder.textContent = data.abandoned ? text.textLeft : data.state === "ended" ? text.textEnded
       : mine ? text.textMine : data.agent ? fill(text.textHas, { name: data.agent }) : text.textNobody;
     takeButton.hidden = Boolean(data.agent) || data.state === "ended";
     endButton.hidden = data.state === "ended";

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets.chat import (
     ChatRefused,
@@ -13,12 +14,22 @@ from tickets.chat import (
     chat_end,
     chat_messages_after,
     chat_of_token,
+    chat_queue,
     chat_start,
     chat_status,
     chat_take,
+    chats_abandoned_end,
 )
 from tickets.emails import email_message
-from tickets.models import AgentAvailability, Chat, ChatSettings, Message, OutboundEmail, Ticket
+from tickets.models import (
+    AgentAvailability,
+    Chat,
+    ChatSettings,
+    Message,
+    OutboundEmail,
+    Ticket,
+    TicketEvent,
+)
 from tickets.services import SubmissionLimited, ticket_page_link_renew, ticket_reply
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
@@ -280,3 +291,101 @@ def test_chats_are_tickets_in_the_changelist_and_editors_see_neither(agent_clien
 
     assert chat.ticket.reference in listed.text
     assert desk.status_code == 403
+
+
+def seen(chat, at):
+    Chat.objects.filter(pk=chat.pk).update(customer_seen_at=at)
+
+
+@pytest.mark.django_db
+def test_a_waiting_chat_whose_customer_is_gone_leaves_the_queue_and_stays_a_ticket(
+    settings, django_assert_num_queries
+):
+    chat, _ = start()
+    fresh, _ = start(email="ola@example.no", client_ip="192.0.2.2")
+    now = TUESDAY_MORNING
+    gone_since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS + 1)
+    Message.objects.filter(ticket__in=[chat.pk, fresh.pk]).update(created_at=gone_since)
+    seen(chat, gone_since)
+    seen(fresh, now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS - 1))
+
+    # The list, then for the one ended, in a savepoint here (a transaction when run by the
+    # worker): its update, the history row, the chat read for the broadcast.
+    with django_assert_num_queries(6):
+        ended = chats_abandoned_end(now=now)
+
+    assert ended == 1
+    left = Chat.objects.get(pk=chat.pk)
+    assert (left.state, left.is_abandoned, left.ended_at) == (Chat.State.ENDED, True, now)
+    assert Chat.objects.get(pk=fresh.pk).state == Chat.State.WAITING
+    assert [row["chat"] for row in chat_queue(now=now)] == [fresh.pk]
+    event = TicketEvent.objects.get(ticket=chat.pk)
+    assert (event.field, event.old_value, event.new_value) == ("chat", "waiting", "abandoned")
+    ticket = Ticket.objects.get(pk=chat.pk)
+    assert ticket.status == Ticket.Status.NEW
+    assert [m.body for m in ticket.messages.all()] == ["Hvor er fakturaen?"]
+
+
+@pytest.mark.django_db
+def test_a_chat_is_ended_as_left_once_however_many_workers_look(settings):
+    chat, _ = start()
+    now = TUESDAY_MORNING
+    seen(chat, now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS + 1))
+    Message.objects.filter(ticket=chat.pk).update(created_at=now - timedelta(days=1))
+
+    counts = [chats_abandoned_end(now=now), chats_abandoned_end(now=now + timedelta(hours=1))]
+
+    assert counts == [1, 0]
+    assert TicketEvent.objects.filter(ticket=chat.pk, field="chat").count() == 1
+    assert Chat.objects.get(pk=chat.pk).ended_at == now
+
+
+@pytest.mark.django_db
+def test_a_recent_customer_message_keeps_the_chat_however_old_its_last_seen(settings):
+    chat, _ = start()
+    now = TUESDAY_MORNING
+    seen(chat, now - timedelta(days=1))
+    Message.objects.filter(ticket=chat.pk).update(created_at=now - timedelta(seconds=5))
+
+    assert chats_abandoned_end(now=now) == 0
+    assert Chat.objects.get(pk=chat.pk).state == Chat.State.WAITING
+
+
+@pytest.mark.django_db
+def test_a_taken_chat_whose_customer_is_gone_is_left_and_answered_by_email(
+    agent_client, agent, settings
+):
+    chat, _ = start()
+    now = timezone.now()
+    gone_since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS + 1)
+    Message.objects.filter(ticket=chat.pk).update(created_at=gone_since)
+    seen(chat, gone_since)
+    # The agent's answer came just now, to a customer who had gone already.
+    chat_agent_post(chat=chat, agent=agent, body="Hei, jeg ser på det.")
+
+    assert chats_abandoned_end(now=now) == 1
+
+    ticket = Ticket.objects.get(pk=chat.pk)
+    assert (ticket.status, ticket.assignee) == (Ticket.Status.OPEN, agent)
+    assert TicketEvent.objects.get(ticket=chat.pk, field="chat").old_value == "active"
+    page = agent_client.get(change_url(ticket))
+    assert "chat forlatt av kunden" in page.text
+    data = change_form_data(
+        agent_client,
+        ticket,
+        **{f"{NEW_NOTE}-kind": "public", f"{NEW_NOTE}-body": "Vi svarer deg her på e-post."},
+    )
+    assert agent_client.post(change_url(ticket), data).status_code == 302
+    assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.REPLY).to == "kari@example.no"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_ends_the_chats_left_by_their_customer(run_worker_run, settings):
+    chat, _ = start()
+    long_ago = timezone.now() - timedelta(seconds=settings.CHAT_ABANDON_SECONDS + 60)
+    Message.objects.filter(ticket=chat.pk).update(created_at=long_ago)
+    seen(chat, long_ago)
+
+    run_worker_run()
+
+    assert Chat.objects.get(pk=chat.pk).is_abandoned is True

@@ -316,3 +316,60 @@ def test_launcher_opens_from_the_keyboard_and_has_no_serious_accessibility_findi
     customer.keyboard.press("Escape")
     expect(launcher).to_be_focused()
     expect(customer.get_by_label("Hva kan vi hjelpe deg med?")).to_be_hidden()
+
+
+# Observes the page's notifications: every `new Notification(…)` is recorded, then made by the
+# browser's own constructor as before (its permission and requestPermission are the real ones).
+NOTIFICATIONS_RECORDED = """
+window.notificationsMade = [];
+const RealNotification = window.Notification;
+class RecordedNotification extends RealNotification {
+  constructor(title, options) {
+    super(title, options);
+    window.notificationsMade.push({ title: title, body: (options || {}).body || "" });
+  }
+}
+window.Notification = RecordedNotification;
+"""
+
+
+def customer_starts_chat(page, name: str, email: str):
+    customer_opens_launcher(page, "Hvor er pakken min?")
+    page.get_by_role("button", name="Snakk med oss").click()
+    page.get_by_label("Navnet ditt").fill(name)
+    page.get_by_label("E-postadressen din").fill(email)
+    page.get_by_role("button", name="Start chatten").click()
+    expect(page.get_by_text("Venter på en rådgiver")).to_be_visible()
+
+
+def test_an_agent_who_opted_in_gets_a_browser_notification_for_a_new_chat(
+    tab, asgi_server, seed, always_open, chat_agent
+):
+    agent = tab()
+    agent.context.grant_permissions(["notifications"], origin=asgi_server)
+    agent.context.add_init_script(NOTIFICATIONS_RECORDED)
+    agent_desk(agent)
+    agent_online(agent, True)
+    queue = agent.locator("[data-queue]")
+
+    # Not asked for yet: the chat is in the queue, and no notification.
+    customer_starts_chat(tab(), "Kari Nordmann", "kari@example.no")
+    expect(agent.get_by_role("link", name="Kari Nordmann")).to_be_visible()
+    assert agent.evaluate("window.notificationsMade") == []
+
+    opt_in = agent.get_by_role("button", name="Varsle meg om nye chatter")
+    expect(opt_in).to_have_attribute("aria-pressed", "false")
+    opt_in.click()
+    expect(opt_in).to_have_attribute("aria-pressed", "true")
+    # Remembered in this browser: the next visit to the queue has it on.
+    agent.reload()
+    expect(opt_in).to_have_attribute("aria-pressed", "true")
+    expect(agent.get_by_role("link", name="Kari Nordmann")).to_be_visible()
+
+    customer_starts_chat(tab(), "Per Hansen", "per@example.no")
+
+    agent.wait_for_function("window.notificationsMade.length > 0")
+    assert agent.evaluate("window.notificationsMade") == [
+        {"title": "Ny chat venter", "body": "Per Hansen"}
+    ]
+    expect(queue.locator("li")).to_have_count(2)

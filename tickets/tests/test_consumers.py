@@ -1,6 +1,8 @@
 """The chat's websockets end to end through the project's ASGI application (origin check,
 session auth, routing), with the in-memory channel layer and the real database."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -8,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from sekvens_help.asgi import application
 from tickets.chat import availability_set, chat_start
@@ -390,5 +393,32 @@ def test_new_chat_is_announced_to_online_agents(transactional_db, agent):
 
     announced, queue = async_to_sync(scenario)()
 
+    assert announced["name"] == "Per"
     assert [row["chat"] for row in queue["chats"]] == [announced["chat"]]
     assert queue["chats"][0]["state"] == "waiting"
+
+
+def test_the_customer_socket_renews_last_seen_at_most_once_a_minute(started):
+    chat, token = started
+    stale = timezone.now() - timedelta(minutes=5)
+    Chat.objects.filter(pk=chat.pk).update(customer_seen_at=stale)
+
+    async def scenario():
+        customer = customer_socket(token)
+        await customer.connect()
+        await customer.send_json_to({"type": "hello", "last_id": 0})
+        await _receive_until(customer, "messages")
+        renewed = (await database_sync_to_async(Chat.objects.get)(pk=chat.pk)).customer_seen_at
+        # Set back in the database: a ping within the minute writes nothing (the consumer
+        # knows it wrote just now), however many come.
+        await database_sync_to_async(Chat.objects.filter(pk=chat.pk).update)(customer_seen_at=stale)
+        await customer.send_json_to({"type": "ping"})
+        await customer.send_json_to({"type": "hello", "last_id": 0})
+        await _receive_until(customer, "messages")
+        await customer.disconnect()
+        return renewed
+
+    renewed = async_to_sync(scenario)()
+
+    assert renewed > stale
+    assert Chat.objects.get(pk=chat.pk).customer_seen_at == stale

@@ -10,6 +10,7 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from tickets.chat import chats_abandoned_end
 from tickets.daily import ticket_days_update
 from tickets.mailbox import MailboxUnavailable, mailbox_fetch
 from tickets.services import tickets_autoclose, tickets_sla_breaches_record
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         "a killed worker claimed over EMAIL_TASK_STALE_SECONDS ago), run every due task as "
         "manage.py db_worker does, and at start and every --upkeep-every seconds the upkeep: "
         "record missed response targets, close tickets resolved over TICKET_AUTOCLOSE_DAYS days "
-        "ago, compute the statistics' days touched since the last upkeep, and, hourly, delete "
+        "ago, end the live chats whose customer was gone for CHAT_ABANDON_SECONDS, compute the "
+        "statistics' days touched since the last upkeep, and, hourly, delete "
         "finished task rows older than TASK_RESULT_RETENTION_DAYS. With "
         "INBOUND_IMAP_URL set, every INBOUND_POLL_SECONDS it also files the mailbox's mail, as "
         "manage.py fetch_mail does."
@@ -97,6 +99,8 @@ class Command(BaseCommand):
                 logger.info("Response targets missed: %d", missed)
             if closed := tickets_autoclose(days=settings.TICKET_AUTOCLOSE_DAYS):
                 logger.info("Resolved tickets closed: %d", closed)
+            if left := chats_abandoned_end():
+                logger.info("Chats left by the customer ended: %d", left)
             # After the changes above, so the statistics count the tickets they closed.
             if days := ticket_days_update():
                 logger.info("Statistics brought up to date: %d days", days)
