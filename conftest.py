@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.servers.basehttp import WSGIServer
 from django.test import Client, override_settings
@@ -65,9 +65,33 @@ def seed(db, settings):
     return HelpPage.objects.get(slug=SEED_PATH.stem)
 
 
+# The staff groups and their permissions as the migrations leave them, read once the test
+# database is made: a transactional test's flush removes them, and _staff_in makes them again.
+MIGRATED_GROUPS: dict[str, list[tuple[str, str]]] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        for group in Group.objects.prefetch_related("permissions__content_type"):
+            MIGRATED_GROUPS[group.name] = [
+                (p.content_type.app_label, p.codename) for p in group.permissions.all()
+            ]
+
+
+def _migrated_group(name: str) -> Group:
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        for app_label, codename in MIGRATED_GROUPS[name]:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return group
+
+
 def _staff_in(django_user_model, username: str, group: str):
     user = django_user_model.objects.create_user(username, password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
+    user.groups.add(_migrated_group(group))
     return user
 
 
