@@ -106,6 +106,19 @@ def test_agent_sees_the_statistics_with_charts(agent_client, agents):
     assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
 
 
+def test_percentile_labels_are_norwegian(agent_client, agents):
+    # A "%" in {% translate %} is looked up doubled: a catalogue entry with one showed English.
+    tickets_bulk(10, agents=agents)
+
+    content = agent_client.get(URL).content.decode()
+
+    assert "Første svar, median / 90 %" in content
+    assert "Løsning, median / 90 %" in content
+    assert "Første svar, 90 %" in content
+    assert "90 %%" not in content
+    assert "First response" not in content
+
+
 def test_chart_coordinates_are_plain_decimals_in_norwegian(agent_client, agents):
     tickets_bulk(40, agents=agents)
 
