@@ -267,8 +267,10 @@ def ticket_days_update() -> int:
     # Every change that moves a figure saves updated_at (a first response too: ticket_reply).
     touched = Ticket.objects.filter(updated_at__gte=since).values("pk")
     days = set()
+    # The day of the change itself too: a figure it took away (an undone reply's solution, a
+    # merged ticket's) counted on the day it was made, which no moment of the ticket names now.
     for moments in Ticket.objects.filter(pk__in=touched).values_list(
-        "created_at", "first_response_at", "resolved_at"
+        "created_at", "first_response_at", "resolved_at", "updated_at"
     ):
         days.update(local_day(moment) for moment in moments if moment)
     # A ticket opened again has lost its resolved_at: the day it was resolved counted it.

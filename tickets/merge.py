@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tickets.emails import page_link_email, reply_email
-from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
+from tickets.models import Chat, Message, OutboundEmail, Rating, Ticket, TicketEvent, TicketMerge
 from tickets.services import (
     REPLY_CHANGED_FIELDS,
     emails_queue,
@@ -69,6 +69,16 @@ def _unsent_replies_move(message_ids: list[int], ticket: Ticket) -> None:
     OutboundEmail.objects.bulk_update(emails, ["ticket", "subject", "reply_to"])
 
 
+def _held_ratings_withdraw(message_ids: list[int]) -> None:
+    """A rating request held with a moved reply ("reply and resolve") would ask about a ticket
+    now closed as merged: it is withdrawn with its rating, as undoing the reply would."""
+    held = OutboundEmail.objects.filter(
+        note__in=message_ids, kind=OutboundEmail.Kind.RATING, sent_at=None
+    )
+    Rating.objects.filter(email__in=held).delete()
+    held.delete()
+
+
 @transaction.atomic
 def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
     """Merge `source` into `target`: its messages (with their files) join the target's thread,
@@ -87,9 +97,12 @@ def tickets_merge(*, source: Ticket, target: Ticket, actor) -> TicketMerge:
     )
     Message.objects.filter(pk__in=message_ids).update(ticket=target)
     _unsent_replies_move(message_ids, target)
+    _held_ratings_withdraw(message_ids)
     if source.status != Ticket.Status.CLOSED:
         ticket_change(ticket=source, actor=actor, status=Ticket.Status.CLOSED)
-    Ticket.objects.filter(pk=source.pk).update(merged_into=target)
+    # updated_at too: the worker recomputes the statistics of tickets changed lately, and a
+    # merged ticket no longer counts as solved (tickets.daily).
+    Ticket.objects.filter(pk=source.pk).update(merged_into=target, updated_at=timezone.now())
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(
@@ -140,6 +153,10 @@ def ticket_merge_undo(*, merge_id: int, actor) -> TicketMerge:
             continue
         value = merge.source_before[field]
         setattr(source, field, parse_datetime(value) if field in MOMENTS and value else value)
+    if source.resolved_at is None:
+        # Unresolved again: nobody resolved it (a merge made before the field was recorded
+        # leaves the one the merge's close set).
+        source.resolved_assignee = None
     source.merged_into = None
     source.save(update_fields=[*REPLY_CHANGED_FIELDS, "merged_into", "updated_at"])
     events = [

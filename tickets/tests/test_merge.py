@@ -3,13 +3,24 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tickets.daily import local_day, ticket_days_update
 from tickets.inbound import inbound_file
 from tickets.merge import MergeRefused, ticket_merge_undo, tickets_merge
-from tickets.models import Chat, Message, OutboundEmail, Ticket, TicketEvent, TicketMerge
+from tickets.models import (
+    Chat,
+    Message,
+    OutboundEmail,
+    Rating,
+    Ticket,
+    TicketDay,
+    TicketEvent,
+    TicketMerge,
+)
 from tickets.references import reply_address
 from tickets.services import (
     PAGE_LINK_RESEND_MINUTES,
@@ -444,3 +455,41 @@ def test_undo_of_a_held_reply_merged_away_changes_nothing_on_its_new_ticket(make
     assert TicketEvent.objects.filter(ticket=surviving, field="status").count() == 1
     assert not OutboundEmail.objects.filter(note=note).exists()
     assert not Message.objects.filter(pk=note.pk).exists()
+
+
+def test_merging_a_closed_duplicate_takes_its_solution_out_of_the_statistics(two, agent):
+    older, newer = two
+    yesterday = timezone.now() - timedelta(days=1)
+    Ticket.objects.filter(pk=newer.pk).update(
+        status=Ticket.Status.CLOSED,
+        resolved_at=yesterday,
+        closed_at=yesterday,
+        updated_at=yesterday,
+    )
+    ticket_days_update()
+    day = local_day(yesterday)
+    assert TicketDay.objects.filter(day=day).aggregate(n=Sum("solved"))["n"] == 1
+
+    tickets_merge(source=Ticket.objects.get(pk=newer.pk), target=older, actor=agent)
+    ticket_days_update()
+
+    assert not TicketDay.objects.filter(day=day, solved__gt=0).exists()
+
+
+def test_merge_withdraws_the_rating_request_held_with_a_moved_reply(two, agent):
+    older, newer = two
+    note = ticket_reply(
+        ticket=newer,
+        author=agent,
+        body="Løst!",
+        is_public=True,
+        hold_seconds=30,
+        changes={"status": Ticket.Status.RESOLVED},
+    )
+    assert OutboundEmail.objects.filter(note=note, kind=OutboundEmail.Kind.RATING).exists()
+
+    tickets_merge(source=Ticket.objects.get(pk=newer.pk), target=older, actor=agent)
+
+    assert not OutboundEmail.objects.filter(note=note, kind=OutboundEmail.Kind.RATING).exists()
+    assert not Rating.objects.exists()
+    assert OutboundEmail.objects.get(note=note, kind=OutboundEmail.Kind.REPLY).ticket == older

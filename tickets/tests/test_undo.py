@@ -2,10 +2,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import Message, OutboundEmail, Rating, Ticket, TicketEvent
+from tickets.daily import local_day, ticket_days_update
+from tickets.models import Message, OutboundEmail, Rating, Ticket, TicketDay, TicketEvent
 from tickets.tests.test_admin import NEW_NOTE, change_form_data, change_url
 
 # The worker claims and sends emails in transactions of its own (see worker_run).
@@ -365,3 +367,19 @@ def test_save_with_a_held_reply_stays_on_the_ticket_page_with_its_undo(desk, mak
 
     assert response.status_code == 302
     assert response.url == f"{change_url(ticket)}?queue=all"
+
+
+def test_undo_after_the_statistics_counted_the_solution_takes_it_back(desk, make_ticket_row):
+    ticket = make_ticket_row(name="Kari", email="kari@example.no", message="Hei")
+    # In yesterday: only the day of the undo itself still names the solution it counted.
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=timezone.now() - timedelta(days=1))
+    reply_post(desk, ticket, body="Løst!", status=Ticket.Status.RESOLVED)
+    ticket_days_update()
+    today = local_day(timezone.now())
+    assert TicketDay.objects.filter(day=today).aggregate(n=Sum("solved"))["n"] == 1
+
+    desk.post(undo_url(ticket, Message.objects.get(kind=Message.Kind.PUBLIC)))
+    ticket_days_update()
+
+    assert not TicketDay.objects.filter(day=today, solved__gt=0).exists()
+    assert not TicketDay.objects.filter(day=today, first_responses__gt=0).exists()
