@@ -254,7 +254,10 @@ def chat_end(*, chat: Chat, transcript: bool = False) -> None:
 
 def chat_sockets_close(*, ticket_id: int) -> None:
     """Close the customer's sockets of this ticket's chat (its link was renewed): each must
-    open again with a token, which only the new link gives."""
+    open again with a token, which only the new link gives. A live chat ends with them, since
+    its customer can no longer reach it: agents see it ended and answer by email."""
+    if live := Chat.objects.filter(pk=ticket_id).exclude(state=Chat.State.ENDED).first():
+        chat_end(chat=live)
     _broadcast(chat_group(ticket_id), {"type": "chat.revoked"})
 
 

@@ -109,6 +109,8 @@ def test_a_renewed_page_link_revokes_the_chat_token(agent):
     ticket_page_link_renew(ticket=Ticket.objects.get(pk=chat.pk), actor=agent)
 
     assert chat_of_token(token) is None
+    # Nobody can reach its customer now: it leaves the agents' live queue.
+    assert Chat.objects.get(pk=chat.pk).state == Chat.State.ENDED
 
 
 @pytest.mark.django_db

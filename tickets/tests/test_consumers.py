@@ -198,14 +198,16 @@ def test_renewing_the_page_link_closes_the_chat_socket_opened_with_the_old_one(s
         await _receive_until(customer, "messages")
         ticket = await database_sync_to_async(Ticket.objects.get)(pk=chat.pk)
         await database_sync_to_async(ticket_page_link_renew)(ticket=ticket, actor=agent)
+        ended = await _receive_until(customer, "state")
         closed = await customer.receive_output(timeout=3)
         again = customer_socket(token)
         reopened = await again.connect()
         await customer.disconnect()
-        return closed, reopened
+        return ended, closed, reopened
 
-    closed, reopened = async_to_sync(scenario)()
+    ended, closed, reopened = async_to_sync(scenario)()
 
+    assert ended["state"] == "ended"
     assert closed == {"type": "websocket.close", "code": 4404}
     assert reopened == (False, 4404)
 
