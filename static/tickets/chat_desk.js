@@ -180,8 +180,11 @@
       : mine ? text.textMine : data.agent ? fill(text.textHas, { name: data.agent }) : text.textNobody;
     takeButton.hidden = Boolean(data.agent) || data.state === "ended";
     endButton.hidden = data.state === "ended";
-    // The customer has left: an answer now goes by email, from the ticket page.
-    reply.hidden = data.state === "ended";
+    // The customer has left: an answer now goes by email, from the ticket page. A draft stays
+    // in the box, read-only, to be copied there.
+    var ended = data.state === "ended";
+    box.readOnly = ended;
+    reply.querySelector("[type=submit]").hidden = ended;
   }
 
   takeButton.addEventListener("click", function () { error.textContent = ""; send({ type: "take", chat: chatId }); });

@@ -242,9 +242,13 @@ def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_e
     expect(reply).to_have_value("")
     assert Message.objects.filter(body="Pakken er på vei").count() == 1
 
+    reply.fill("Et utkast til svar")
     off_the_browser_loop(chat_end, chat=Chat.objects.get(pk=chat.pk))
     expect(agent.get_by_text("Chatten er avsluttet. Svar på e-post fra saken.")).to_be_visible()
-    expect(reply).to_be_hidden()
+    # What the agent was typing stays, to be copied into an email from the ticket page.
+    expect(reply).to_have_js_property("readOnly", True)
+    expect(reply).to_have_value("Et utkast til svar")
+    expect(agent.locator("[data-reply] [type=submit]")).to_be_hidden()
 
 
 def test_a_renewed_page_link_ends_the_chat_in_the_old_browser_with_a_word_not_silence(
