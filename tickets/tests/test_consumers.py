@@ -422,3 +422,47 @@ def test_the_customer_socket_renews_last_seen_at_most_once_a_minute(started):
 
     assert renewed > stale
     assert Chat.objects.get(pk=chat.pk).customer_seen_at == stale
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def _ungroup(user):
+    user.groups.clear()
+
+
+@pytest.mark.parametrize("revoke", [_deactivate, _ungroup], ids=["deactivated", "ungrouped"])
+def test_desk_socket_of_an_agent_who_lost_their_rights_closes_on_the_next_ping(
+    transactional_db, agent, settings, revoke
+):
+    settings.CHAT_DESK_RECHECK_SECONDS = 0
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await desk.send_json_to({"type": "ping"})
+        await _receive_until(desk, "queue")
+        await database_sync_to_async(revoke)(agent)
+        await desk.send_json_to({"type": "ping"})
+        return await desk.receive_output(timeout=3)
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4403}
+
+
+def test_desk_socket_checks_rights_again_at_most_once_a_minute(transactional_db, agent):
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await database_sync_to_async(_deactivate)(agent)
+        # Within the minute of the connect's check the ping reads no rights: the queue comes.
+        await desk.send_json_to({"type": "ping"})
+        queue = await _receive_until(desk, "queue")
+        await desk.disconnect()
+        return queue
+
+    assert async_to_sync(scenario)()["type"] == "queue"
