@@ -319,6 +319,17 @@ def chat_messages_after(chat: Chat, after_id: int) -> list[dict]:
     return [message_data(m) for m in messages.order_by("pk")]
 
 
+def chat_reply_released(*, message: Message) -> None:
+    """A desk reply out of its undo window (the worker has taken its email, undo finds nothing
+    now): into the ticket's live chat too, where it was not broadcast while it could be taken
+    back."""
+    if message.kind != Message.Kind.PUBLIC:
+        return
+    if Chat.objects.filter(pk=message.ticket_id).exclude(state=Chat.State.ENDED).exists():
+        event = {"type": "chat.message", "message": message_data(message)}
+        _broadcast(chat_group(message.ticket_id), event)
+
+
 def message_data(message: Message) -> dict:
     is_customer = message.kind == Message.Kind.CUSTOMER
     return {
