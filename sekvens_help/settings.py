@@ -229,6 +229,10 @@ CHAT_AGENT_SEEN_SECONDS = env.int("CHAT_AGENT_SEEN_SECONDS", default=90)
 # Frames (messages, typing, hello, ping) one chat socket may send in 10 seconds before it is
 # closed: far above what a person types, a cap on what a script costs the server.
 CHAT_SOCKET_FRAME_LIMIT = env.int("CHAT_SOCKET_FRAME_LIMIT", default=60)
+# An agent's desk socket checks again, on a ping at most this often, that its agent is still an
+# active agent (deactivated or taken out of the group, the socket is closed). Each check reads the
+# database; the desk pings every 30 s.
+CHAT_DESK_RECHECK_SECONDS = env.int("CHAT_DESK_RECHECK_SECONDS", default=60)
 # A live chat whose customer's page was not heard from (socket, heartbeat, message) for this
 # long is ended by the worker as left by the customer; its ticket goes on by email. Keep it well
 # over a minute: the page pings every 30 s and "last seen" is written once a minute at most.

@@ -311,10 +311,26 @@ def chat_read(*, chat: Chat, upto: int) -> None:
 
 def chat_messages_after(chat: Chat, after_id: int) -> list[dict]:
     """What the customer and agent can see of the thread after `after_id`, oldest first."""
-    messages = chat.ticket.messages.filter(kind__in=SHOWN_KINDS, automatic="", pk__gt=after_id)
+    # A desk reply held in its undo window has its id from when it was written but is shown from
+    # when the window ends, after chat messages with higher ids: a client's last id may have
+    # passed it. So every reply that was held comes each time (a ticket has a few desk
+    # replies), and the client skips the ids it has.
+    after = Q(pk__gt=after_id) | Q(held_until__isnull=False)
+    messages = chat.ticket.messages.filter(after, kind__in=SHOWN_KINDS, automatic="")
     # A desk reply still in its undo window is not the customer's yet.
     messages = messages.exclude(held_until__gt=timezone.now())
     return [message_data(m) for m in messages.order_by("pk")]
+
+
+def chat_reply_released(*, message: Message) -> None:
+    """A desk reply out of its undo window (the worker has taken its email, undo finds nothing
+    now): into the ticket's live chat too, where it was not broadcast while it could be taken
+    back."""
+    if message.kind != Message.Kind.PUBLIC:
+        return
+    if Chat.objects.filter(pk=message.ticket_id).exclude(state=Chat.State.ENDED).exists():
+        event = {"type": "chat.message", "message": message_data(message)}
+        _broadcast(chat_group(message.ticket_id), event)
 
 
 def message_data(message: Message) -> dict:

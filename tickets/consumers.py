@@ -13,6 +13,7 @@ from datetime import timedelta
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
@@ -147,6 +148,7 @@ class AgentDeskConsumer(BudgetedConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.agent = user
+        self.rights_checked_at = time.monotonic()
         await self.channel_layer.group_add(chats.AGENTS_GROUP, self.channel_name)
         await self.accept()
         await database_sync_to_async(chats.availability_seen)(agent=self.agent)
@@ -160,6 +162,9 @@ class AgentDeskConsumer(BudgetedConsumer):
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping" and not await self._still_agent():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         if kind in ("hello", "ping"):
             await database_sync_to_async(chats.availability_seen)(agent=self.agent)
             await self._queue()
@@ -173,6 +178,18 @@ class AgentDeskConsumer(BudgetedConsumer):
                 await self.send_json({"type": "error", "code": "unknown"})
                 return
             await getattr(self, f"_{kind}")(chat, content)
+
+    async def _still_agent(self) -> bool:
+        # Rights are read at connect; an agent deactivated or taken out of the group since then
+        # must not keep taking and answering chats on an open socket. Checked on the desk's
+        # pings, at most every CHAT_DESK_RECHECK_SECONDS (each check reads the database).
+        now = time.monotonic()
+        if now - self.rights_checked_at < settings.CHAT_DESK_RECHECK_SECONDS:
+            return True
+        self.rights_checked_at = now
+        return await database_sync_to_async(_is_still_desk_agent)(
+            self.agent, self.scope.get("session")
+        )
 
     async def _queue(self):
         online = await database_sync_to_async(chats.availability_of)(self.agent)
@@ -265,6 +282,12 @@ def _is_desk_agent(user, session) -> bool:
     device_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
     device = Device.from_persistent_id(device_id) if device_id else None
     return device is not None and device.user_id == user.pk
+
+
+def _is_still_desk_agent(user, session) -> bool:
+    # The scope's user was read at connect (and caches its permissions): read it again.
+    fresh = get_user_model()._default_manager.filter(pk=user.pk).first()
+    return fresh is not None and _is_desk_agent(fresh, session)
 
 
 def _chat(chat_id: int) -> Chat | None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tickets.chat import chat_reply_released
 from tickets.emails import email_message
 from tickets.models import OutboundEmail
 
@@ -90,6 +91,14 @@ def _send(email_id: int, claimed_at: datetime | None) -> str:
         )
         if not taken:
             return "gone"
+        released = email.kind == OutboundEmail.Kind.REPLY and email.note is not None
+        if released and email.ticket.anonymised_at is None:
+            # Released: into the customer's open chat, which did not get it while it was held.
+            # The channel layer down must not hold the email back: a reconnect replays it.
+            try:
+                chat_reply_released(message=email.note)
+            except Exception:  # noqa: BLE001
+                logger.exception("Email %d: its reply was not broadcast to the chat", email_id)
     if not email.to or email.ticket.anonymised_at is not None:
         # Queued before or while its ticket was anonymised: its text may hold what that removed.
         email.delete()

@@ -267,6 +267,25 @@ def test_a_desk_reply_in_its_undo_window_is_not_replayed_to_the_customer(agent):
 
 
 @pytest.mark.django_db
+def test_a_desk_reply_out_of_its_window_is_replayed_after_a_later_last_id(agent):
+    chat, _ = start()
+    held = ticket_reply(
+        ticket=Ticket.objects.get(pk=chat.pk),
+        author=agent,
+        body="Svaret fra saken",
+        is_public=True,
+        hold_seconds=30,
+    )
+    # Written in the window, seen by the customer: a last id past the held reply's.
+    later = chat_agent_post(chat=chat, agent=agent, body="Et øyeblikk")
+    Message.objects.filter(pk=held.pk).update(held_until=timezone.now())
+
+    replayed = [m["body"] for m in chat_messages_after(chat, later.pk)]
+
+    assert replayed == ["Svaret fra saken"]
+
+
+@pytest.mark.django_db
 def test_an_ended_chat_is_answered_by_email_from_the_ticket_page(agent_client, agent):
     chat, _ = start()
     chat_end(chat=chat)

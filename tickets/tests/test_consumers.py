@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from sekvens_help.asgi import application
 from tickets.chat import availability_set, chat_start
-from tickets.models import AgentAvailability, Chat, Message, Ticket
-from tickets.services import ticket_page_link_renew
+from tickets.models import AgentAvailability, Chat, Message, OutboundEmail, Ticket
+from tickets.services import ticket_page_link_renew, ticket_reply
+from tickets.tasks import outbound_emails_send
 
 ORIGIN = (b"origin", b"http://localhost")
 # The sockets' work runs in other threads, so each test commits. No serialized_rollback: after
@@ -424,3 +425,82 @@ def test_the_customer_socket_renews_last_seen_at_most_once_a_minute(started):
 
     assert renewed > stale
     assert Chat.objects.get(pk=chat.pk).customer_seen_at == stale
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def _ungroup(user):
+    user.groups.clear()
+
+
+@pytest.mark.parametrize("revoke", [_deactivate, _ungroup], ids=["deactivated", "ungrouped"])
+def test_desk_socket_of_an_agent_who_lost_their_rights_closes_on_the_next_ping(
+    transactional_db, agent, settings, revoke
+):
+    settings.CHAT_DESK_RECHECK_SECONDS = 0
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await desk.send_json_to({"type": "ping"})
+        await _receive_until(desk, "queue")
+        await database_sync_to_async(revoke)(agent)
+        await desk.send_json_to({"type": "ping"})
+        return await desk.receive_output(timeout=3)
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4403}
+
+
+def test_desk_socket_checks_rights_again_at_most_once_a_minute(transactional_db, agent):
+    agent_cookie = _agent_cookie(agent)
+
+    async def scenario():
+        desk = agent_socket(agent_cookie)
+        await desk.connect()
+        await database_sync_to_async(_deactivate)(agent)
+        # Within the minute of the connect's check the ping reads no rights: the queue comes.
+        await desk.send_json_to({"type": "ping"})
+        queue = await _receive_until(desk, "queue")
+        await desk.disconnect()
+        return queue
+
+    assert async_to_sync(scenario)()["type"] == "queue"
+
+
+def _window_passes():
+    now = timezone.now()
+    OutboundEmail.objects.exclude(send_after=None).update(send_after=now, due_at=now)
+    Message.objects.exclude(held_until=None).update(held_until=now)
+
+
+def test_a_desk_reply_reaches_the_open_chat_when_its_undo_window_ends(started, agent, smtp_server):
+    chat, token = started
+
+    async def scenario():
+        customer = customer_socket(token)
+        await customer.connect()
+        await customer.send_json_to({"type": "hello", "last_id": 0})
+        await _receive_until(customer, "messages")
+        await database_sync_to_async(ticket_reply)(
+            ticket=await database_sync_to_async(Ticket.objects.get)(pk=chat.pk),
+            author=agent,
+            body="Svaret fra saken",
+            is_public=True,
+            hold_seconds=30,
+        )
+        # Held: nothing comes while the reply can be taken back.
+        assert await customer.receive_nothing(timeout=0.3)
+        await database_sync_to_async(_window_passes)()
+        await database_sync_to_async(outbound_emails_send)(limit=None)
+        message = await _receive_until(customer, "message")
+        await customer.disconnect()
+        return message
+
+    message = async_to_sync(scenario)()
+
+    assert (message["message"]["body"], message["message"]["from"]) == ("Svaret fra saken", "agent")
+    assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.REPLY).sent_at is not None

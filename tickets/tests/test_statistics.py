@@ -119,6 +119,46 @@ def test_percentile_labels_are_norwegian(agent_client, agents):
     assert "First response" not in content
 
 
+@pytest.mark.parametrize("step", ["day", "week"])
+def test_each_chart_has_a_table_with_a_row_per_period_and_the_charts_figures(
+    agent_client, agents, step
+):
+    tickets_bulk(40, agents=agents, days=30)
+    end = timezone.localdate()
+    start = end - timedelta(days=27)
+    periods = (
+        28 if step == "day" else len({(start + timedelta(n)).isocalendar()[:2] for n in range(28)})
+    )
+
+    content = agent_client.get(URL, {"fra": start, "til": end, "per": step}).content.decode()
+
+    sections = re.findall(r'<section class="stats-chart".*?</section>', content, re.S)
+    assert len(sections) == 3
+    for number, section in enumerate(sections, start=1):
+        assert f'aria-describedby="stats-chart-{number}-table"' in section
+        assert f'<summary id="stats-chart-{number}-table">Vis som tabell</summary>' in section
+        assert "<caption>" in section
+        names = re.findall(r'<th scope="col">([^<]+)</th>', section)
+        assert names[0] == ("Dag" if step == "day" else "Uke")
+        # The bars' titles ("label · series: figure"), regrouped per label, are the rows.
+        charted: dict[str, list[str]] = {}
+        for label, name, figure in re.findall(r"<title>(.+?) · (.+?): (.+?)</title>", section):
+            charted.setdefault(label, []).append(f"{name}={figure}")
+        rows = re.findall(r'<tr><th scope="row">(.+?)</th>(.*?)</tr>', section)
+        tabled = {
+            label: [
+                f"{name}={figure}"
+                for name, figure in zip(
+                    names[1:], re.findall(r"<td>(.*?)</td>", cells), strict=True
+                )
+            ]
+            for label, cells in rows
+        }
+        assert len(rows) == periods
+        assert tabled == charted
+    assert re.search(r"<td>[1-9]\d*</td>", sections[0])
+
+
 def test_chart_coordinates_are_plain_decimals_in_norwegian(agent_client, agents):
     tickets_bulk(40, agents=agents)
 
