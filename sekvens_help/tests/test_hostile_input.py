@@ -448,7 +448,8 @@ def test_hostile_suggestion_request_answers_without_a_crash(client, help_page, c
     if case.status == 200:
         suggestions = response.json()["suggestions"]
         assert len(suggestions) <= 3
-        assert all(set(s) == {"question", "url"} for s in suggestions)
+        assert all(set(s) == {"question", "url", "entry"} for s in suggestions)
+        assert all(isinstance(s["entry"], int) for s in suggestions)
     assert SuggestionImpression.objects.exists() == case.records
 
 
