@@ -303,7 +303,9 @@ def test_agent_reply_on_the_ticket_page_is_emailed_to_the_customer_and_shown_in_
     assert reply in smtp_server.messages[0].get_body(["plain"]).get_content()
     thread = page.get_by_role("group", name="Samtalen")
     # The customer's message first, then the reply, in the order they were written.
-    expect(thread.locator(".field-kind_shown .readonly")).to_have_text(["Fra kunden", "Svar til kunden"])
+    expect(thread.locator(".field-kind_shown .readonly")).to_have_text(
+        ["Fra kunden", "Svar til kunden"]
+    )
     expect(thread.locator(".field-body .readonly")).to_have_text([ticket.message, reply])
 
 
