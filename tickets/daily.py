@@ -257,8 +257,16 @@ def ticket_days_rebuild() -> int:
 def ticket_days_update() -> int:
     """The worker's step: compute again every day a change since the last run touched (a
     ticket's created, first response, resolution and former resolution days, a rating's
-    day). The first run builds everything. Returns the days computed."""
-    mark = TicketDaysMark.objects.filter(pk=1).first()
+    day). The first run builds everything. Returns the days computed.
+
+    One at a time however many workers run: the mark's row stays locked until this run has
+    written its days, so two never rebuild one month's roll-ups side by side (each deletes
+    and inserts them, and neither would see the other's rows)."""
+    with transaction.atomic():
+        return _ticket_days_update(TicketDaysMark.objects.select_for_update().filter(pk=1).first())
+
+
+def _ticket_days_update(mark: TicketDaysMark | None) -> int:
     if mark is None:
         ticket_days_rebuild()
         return TicketDay.objects.dates("day", "day").count()

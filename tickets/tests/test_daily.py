@@ -1,10 +1,13 @@
 import math
+import threading
+import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tickets.daily import (
@@ -284,3 +287,39 @@ def test_a_ticket_merged_into_another_came_in_but_is_not_counted_as_solved(db, t
 
     assert sum(row.received for row in TicketDay.objects.filter(day=at(0).date())) == 2
     assert sum(row.solved for row in TicketDay.objects.filter(day=at(1).date())) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_an_upkeep_waits_for_the_one_running_before_it_writes_anything(ticket_at):
+    # Each rebuilds its days' month roll-ups by delete and insert: side by side, neither sees
+    # the other's new rows, and a month is doubled. A second one waits on the mark's lock.
+    ticket_at(created=at(0), resolved=at(1))
+    ticket_days_update()
+    Ticket.objects.update(updated_at=timezone.now())
+    before = set(TicketMonth.objects.values_list("pk", flat=True))
+    holding, release = threading.Event(), threading.Event()
+
+    def running_upkeep():
+        with transaction.atomic():
+            TicketDaysMark.objects.select_for_update().get(pk=1)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    def second_upkeep():
+        ticket_days_update()
+        connection.close()
+
+    threads = [threading.Thread(target=running_upkeep), threading.Thread(target=second_upkeep)]
+    threads[0].start()
+    assert holding.wait(5)
+    threads[1].start()
+    time.sleep(0.5)
+    meanwhile = set(TicketMonth.objects.values_list("pk", flat=True))
+    release.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert meanwhile == before
+    assert set(TicketMonth.objects.values_list("pk", flat=True)) != before
