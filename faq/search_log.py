@@ -74,17 +74,24 @@ def _counted(query: str, language: str, counter: str) -> bool:
 
 
 def _upsert(query: str, language: str, **counts: int) -> None:
-    # One statement, and the same on SQLite and PostgreSQL: Django's bulk_create with
-    # update_conflicts can only overwrite a counter, not add to it.
+    key = {"day": timezone.localdate(), "language": language, "query": query}
+    counters_add(SearchQueryDay, key=key, counters=COUNTERS, **counts)
+
+
+def counters_add(model, *, key: dict, counters, **counts: int) -> None:
+    """Add `counts` to the row of `model` with these `key` values (its unique columns), made
+    with every one of `counters` at its count (0 when not given) if there is none yet.
+
+    One statement, and the same on SQLite and PostgreSQL: Django's bulk_create with
+    update_conflicts can only overwrite a counter, not add to it."""
     quote = connection.ops.quote_name
-    table = quote(SearchQueryDay._meta.db_table)
-    values = {"day": timezone.localdate(), "language": language, "query": query}
-    values |= {name: counts.get(name, 0) for name in COUNTERS}
+    table = quote(model._meta.db_table)
+    values = key | {name: counts.get(name, 0) for name in counters}
     added = ", ".join(f"{quote(n)} = {table}.{quote(n)} + excluded.{quote(n)}" for n in counts)
     sql = (
         f"INSERT INTO {table} ({', '.join(quote(name) for name in values)}) "
         f"VALUES ({', '.join(['%s'] * len(values))}) "
-        f"ON CONFLICT ({quote('day')}, {quote('language')}, {quote('query')}) DO UPDATE SET {added}"
+        f"ON CONFLICT ({', '.join(quote(name) for name in key)}) DO UPDATE SET {added}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(values.values()))

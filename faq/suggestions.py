@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from faq.models import FaqEntry, HelpPage, HelpWeek
+from faq.search_log import counters_add
 
 REPORT_WEEKS = 8
 # A visit beacon from a client that says it is a robot is not a visit. Most robots run no script
@@ -141,15 +141,4 @@ def help_weeks_report(*, weeks: int = REPORT_WEEKS) -> list[WeekFigures]:
 
 
 def _week_add(week: date, **counts: int) -> None:
-    # One statement, and the same on SQLite and PostgreSQL (as faq.search_log does).
-    quote = connection.ops.quote_name
-    table = quote(HelpWeek._meta.db_table)
-    values = {"week": week} | {name: counts.get(name, 0) for name in HelpWeek.COUNTERS}
-    added = ", ".join(f"{quote(n)} = {table}.{quote(n)} + excluded.{quote(n)}" for n in counts)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quote(name) for name in values)}) "
-        f"VALUES ({', '.join(['%s'] * len(values))}) "
-        f"ON CONFLICT ({quote('week')}) DO UPDATE SET {added}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(values.values()))
+    counters_add(HelpWeek, key={"week": week}, counters=HelpWeek.COUNTERS, **counts)
