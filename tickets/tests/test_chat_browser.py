@@ -91,6 +91,30 @@ def tab(browser, asgi_server):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+class CuttableSockets:
+    """The page's websockets to `pattern`, passed through to the server until cut: then the
+    open one is closed and every new one refused, until `mend()`."""
+
+    def __init__(self, page, pattern: str):
+        self.opened = []
+        self._cut = threading.Event()
+        page.route_web_socket(pattern, self._through)
+
+    def _through(self, route):
+        if self._cut.is_set():
+            route.close(code=4001, reason="cut")
+            return
+        route.connect_to_server()
+        self.opened.append(route)
+
+    def cut(self):
+        self._cut.set()
+        self.opened[-1].close(code=4000, reason="cut")
+
+    def mend(self):
+        self._cut.clear()
+
+
 def off_the_browser_loop(function, **kwargs):
     """Call a chat function in a thread of its own: it broadcasts with async_to_sync, which
     refuses to run beside the event loop Playwright keeps in the test's thread."""
@@ -132,17 +156,7 @@ def test_customer_and_agent_chat_live_and_survive_a_reload_and_a_dropped_connect
     agent_online(agent, True)
     customer = tab()
     # Every socket the customer's page opens goes through this, so the test can cut it.
-    sockets = []
-    cut = threading.Event()
-
-    def through(route):
-        if cut.is_set():
-            route.close(code=4001, reason="cut")
-            return
-        route.connect_to_server()
-        sockets.append(route)
-
-    customer.route_web_socket("**/ws/chat/**", through)
+    sockets = CuttableSockets(customer, "**/ws/chat/**")
 
     customer_opens_launcher(customer, "Fakturaen min er feil")
     customer.get_by_role("button", name="Snakk med oss").click()
@@ -173,13 +187,12 @@ def test_customer_and_agent_chat_live_and_survive_a_reload_and_a_dropped_connect
     customer.get_by_role("button", name="Chat med oss").click()
     expect(log.locator("li")).to_have_count(3)
 
-    cut.set()
-    sockets[-1].close(code=4000, reason="cut")
+    sockets.cut()
     expect(customer.get_by_text("Forbindelsen ble brutt")).to_be_visible()
     agent.get_by_label("Svar", exact=True).fill("Er du der fortsatt?")
     agent.get_by_label("Svar", exact=True).press("Enter")
     expect(agent.get_by_role("log").get_by_text("Er du der fortsatt?")).to_be_visible()
-    cut.clear()
+    sockets.mend()
 
     expect(log.get_by_text("Er du der fortsatt?")).to_be_visible()
     expect(log.locator("li")).to_have_count(4)
@@ -201,17 +214,7 @@ def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_e
         source_page=None,
     )
     agent = tab()
-    sockets = []
-    cut = threading.Event()
-
-    def through(route):
-        if cut.is_set():
-            route.close(code=4001, reason="cut")
-            return
-        route.connect_to_server()
-        sockets.append(route)
-
-    agent.route_web_socket("**/ws/desk/**", through)
+    sockets = CuttableSockets(agent, "**/ws/desk/**")
     agent_desk(agent)
     agent.goto(f"/admin/tickets/ticket/chats/{chat.pk}/")
     agent.get_by_role("button", name="Ta denne chatten").click()
@@ -219,8 +222,7 @@ def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_e
     reply = agent.get_by_label("Svar", exact=True)
     error = agent.locator("[data-error]")
 
-    cut.set()
-    sockets[-1].close(code=4000, reason="cut")
+    sockets.cut()
     expect(agent.get_by_text("Forbindelsen ble brutt. Kobler til igjen")).to_be_visible()
     reply.fill("Pakken er på vei")
     reply.press("Enter")
@@ -230,10 +232,10 @@ def test_the_desk_keeps_a_reply_its_lost_connection_did_not_send_and_closes_an_e
     expect(reply).to_have_value("Pakken er på vei")
     assert not Message.objects.filter(body="Pakken er på vei").exists()
 
-    connected = len(sockets)
-    cut.clear()
+    connected = len(sockets.opened)
+    sockets.mend()
     for _ in range(150):
-        if len(sockets) > connected:
+        if len(sockets.opened) > connected:
             break
         agent.wait_for_timeout(100)
     expect(agent.locator("[data-connection]")).to_be_empty()
