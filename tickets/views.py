@@ -152,22 +152,10 @@ def ticket_page(request, token):
     )
     status = 200
     if form.is_bound and form.is_valid():
-        if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
-            return render(request, "429.html", {"is_ticket_page": True}, status=429)
-        try:
-            ticket_page_reply(
-                ticket=ticket,
-                body=form.cleaned_data["body"],
-                attachments=form.cleaned_data["attachments"],
-            )
-        except TicketAnonymised:
-            raise Http404 from None
-        except TicketClosed:
-            ticket.status = Ticket.Status.CLOSED
-            status = 409
-        else:
-            messages.success(request, _("Thank you! Your reply has been added to the case."))
-            return HttpResponseRedirect(request.path, status=303)
+        if (response := _page_reply_file(request, form, ticket=ticket)) is not None:
+            return response
+        ticket.status = Ticket.Status.CLOSED
+        status = 409
     elif form.is_bound:
         status = 400
     thread = (
@@ -200,6 +188,25 @@ def ticket_page(request, token):
     return _ticket_page_headers(response)
 
 
+def _page_reply_file(request, form, *, ticket: Ticket):
+    """File the valid reply posted on a customer's page in `ticket`: the 303 back to the page,
+    or the 429 past the limit; None when the ticket is closed (the page says so, with 409)."""
+    if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
+        return render(request, "429.html", {"is_ticket_page": True}, status=429)
+    try:
+        ticket_page_reply(
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            attachments=form.cleaned_data["attachments"],
+        )
+    except TicketAnonymised:
+        raise Http404 from None
+    except TicketClosed:
+        return None
+    messages.success(request, _("Thank you! Your reply has been added to the case."))
+    return HttpResponseRedirect(request.path, status=303)
+
+
 def _merge_end(ticket: Ticket) -> Ticket:
     # The ticket the thread went on in: a merge target may have been merged on since.
     for _hop in range(MERGE_HOPS):
@@ -226,21 +233,9 @@ def _merged_ticket_page(request, *, ticket: Ticket, into: Ticket):
         form = TicketPageReplyForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
-            if _limited(request, "ticket_page_reply", settings.TICKET_PAGE_REPLY_RATE_LIMIT):
-                return render(request, "429.html", {"is_ticket_page": True}, status=429)
-            try:
-                ticket_page_reply(
-                    ticket=into,
-                    body=form.cleaned_data["body"],
-                    attachments=form.cleaned_data["attachments"],
-                )
-            except TicketAnonymised:
-                raise Http404 from None
-            except TicketClosed:
-                form, status, is_closed = None, 409, True
-            else:
-                messages.success(request, _("Thank you! Your reply has been added to the case."))
-                return HttpResponseRedirect(request.path, status=303)
+            if (response := _page_reply_file(request, form, ticket=into)) is not None:
+                return response
+            form, status, is_closed = None, 409, True
     context = {"ticket": ticket, "into": into, "form": form, "is_closed": is_closed}
     return render(request, "tickets/ticket_merged.html", context, status=status)
 
