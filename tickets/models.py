@@ -641,13 +641,9 @@ FIRST_RESPONSE_BUCKETS = [f"first_response_b{index}" for index in range(len(BUCK
 RESOLUTION_BUCKETS = [f"resolution_b{index}" for index in range(len(BUCKET_EDGES))]
 
 
-class TicketDay(models.Model):
-    """One day's figures of one channel and one agent (none: unassigned), summed by the
-    statistics page (tickets.daily keeps them). Durations are counted in the fixed buckets of
-    BUCKET_EDGES (the columns added below the class), so a percentile over any period comes
-    from summed buckets."""
+class ChannelAgentFigures(models.Model):
+    """What a row of figures is of: one channel and one agent (none: unassigned)."""
 
-    day = models.DateField(_("day"))
     channel = models.CharField(_("channel"), max_length=16, blank=True)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -657,6 +653,18 @@ class TicketDay(models.Model):
         related_name="+",
         verbose_name=_("agent"),
     )
+
+    class Meta:
+        abstract = True
+
+
+class TicketDay(ChannelAgentFigures):
+    """One day's figures of one channel and one agent (none: unassigned), summed by the
+    statistics page (tickets.daily keeps them). Durations are counted in the fixed buckets of
+    BUCKET_EDGES (the columns added below the class), so a percentile over any period comes
+    from summed buckets."""
+
+    day = models.DateField(_("day"))
     received = models.PositiveIntegerField(default=0)
     solved = models.PositiveIntegerField(default=0)
     first_responses = models.PositiveIntegerField(default=0)
@@ -703,22 +711,13 @@ class TicketDayTotal(models.Model):
         return str(self.day)
 
 
-class TicketMonth(models.Model):
+class TicketMonth(ChannelAgentFigures):
     """A calendar month's figures of one channel and one agent: that month's TicketDay rows
     summed (tickets.daily keeps them with the rows), so a long period reads one row per month
     it covers whole instead of one per day."""
 
     # The month's first day.
     month = models.DateField(_("month"))
-    channel = models.CharField(_("channel"), max_length=16, blank=True)
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("agent"),
-    )
 
     class Meta:
         verbose_name = _("month's figures")
